@@ -1,0 +1,146 @@
+//! The `--host` and `--port` options that every lesson program shares.
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use crate::Failure;
+
+/// The host every program uses unless told otherwise: this machine only.
+///
+/// A server bound here cannot be reached from other machines, which is what you want on a
+/// laptop in a café. `--host 0.0.0.0` (or `--host ::`) opens it to the network, as tutorial 002
+/// does on purpose.
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+
+/// Where a server listens or where a client connects: `--host` and `--port`.
+///
+/// `DEFAULT_PORT` is the lesson's own port (9001 for the echo lesson, 8080 for ctime, ...), so
+/// `--help` shows it and a whole class can run every lesson at once without clashes.
+/// Add it to a program's arguments with `#[command(flatten)]`.
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct HostPort<const DEFAULT_PORT: u16> {
+    /// Host name or IP address, IPv4 or IPv6 (localhost, 127.0.0.1, ::1, 0.0.0.0 ...)
+    #[arg(long, default_value = DEFAULT_HOST)]
+    pub host: String,
+
+    /// Port number; 0 lets the operating system pick a free one
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+}
+
+impl<const DEFAULT_PORT: u16> HostPort<DEFAULT_PORT> {
+    /// Turns the host name into socket addresses, as Python does inside `connect()` and `bind()`
+    /// (its `getaddrinfo`). A name can stand for several addresses (`localhost` is often both
+    /// `::1` and `127.0.0.1`); `TcpStream::connect` and `TcpListener::bind` try them in order.
+    pub fn resolve(&self) -> Result<Vec<SocketAddr>, Failure> {
+        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|error| Failure::unknown_host(&self.host, &error))?
+            .collect();
+        if addrs.is_empty() {
+            let error = std::io::Error::other("the name has no address");
+            return Err(Failure::unknown_host(&self.host, &error));
+        }
+        Ok(addrs)
+    }
+
+    /// The command that starts `package` (a lesson server) on this host and port, for hints
+    /// such as "is the server running? Start it with: cargo run -p echo-server".
+    pub fn server_command(&self, package: &str) -> String {
+        let mut flags = String::new();
+        if self.host != DEFAULT_HOST {
+            flags.push_str(&format!(" --host {}", self.host));
+        }
+        if self.port != DEFAULT_PORT {
+            flags.push_str(&format!(" --port {}", self.port));
+        }
+        if flags.is_empty() {
+            format!("cargo run -p {package}")
+        } else {
+            format!("cargo run -p {package} --{flags}")
+        }
+    }
+}
+
+impl<const DEFAULT_PORT: u16> fmt::Display for HostPort<DEFAULT_PORT> {
+    /// `host:port`, with an IPv6 address in brackets (`[::1]:9001`) like Rust prints them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        server: HostPort<9001>,
+    }
+
+    fn parse(args: &[&str]) -> HostPort<9001> {
+        Args::try_parse_from(std::iter::once("prog").chain(args.iter().copied()))
+            .expect("valid arguments")
+            .server
+    }
+
+    #[test]
+    fn defaults_are_loopback_and_the_lesson_port() {
+        let server = parse(&[]);
+        assert_eq!(server.to_string(), "127.0.0.1:9001");
+        assert_eq!(
+            server.server_command("echo-server"),
+            "cargo run -p echo-server"
+        );
+    }
+
+    #[test]
+    fn ipv6_and_names_resolve() {
+        let server = parse(&["--host", "::1", "--port", "0"]);
+        assert_eq!(server.to_string(), "[::1]:0");
+        assert_eq!(
+            server.resolve().expect("::1 parses")[0],
+            "[::1]:0".parse().expect("addr")
+        );
+        let server = parse(&["--host", "localhost"]);
+        assert!(
+            server
+                .resolve()
+                .expect("localhost resolves")
+                .iter()
+                .all(|a| a.ip().is_loopback())
+        );
+    }
+
+    #[test]
+    fn hint_names_the_flags_that_differ() {
+        let server = parse(&["--host", "::1", "--port", "9100"]);
+        assert_eq!(
+            server.server_command("echo-server"),
+            "cargo run -p echo-server -- --host ::1 --port 9100"
+        );
+    }
+
+    #[test]
+    fn unknown_host_is_a_friendly_failure() {
+        let server = parse(&["--host", "no-such-host.invalid"]);
+        let failure = server.resolve().expect_err(".invalid never resolves");
+        assert_eq!(failure.code(), crate::exit_code::UNKNOWN_HOST);
+        assert!(
+            failure
+                .to_string()
+                .starts_with("error: cannot find host 'no-such-host.invalid'")
+        );
+    }
+
+    #[test]
+    fn bad_port_is_rejected_by_clap() {
+        assert!(Args::try_parse_from(["prog", "--port", "70000"]).is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! Plumbing shared by every lesson, kept out of the lessons so they stay short:
+//!
+//! - [`HostPort`]: the `--host` / `--port` options (with the lesson's default port);
+//! - [`Failure`] and [`exit_with`]: one friendly error line and an exit code, never a panic;
+//! - [`Shutdown`]: Ctrl-C that ends a blocking `accept()` loop cleanly;
+//! - [`preview`]: received bytes as a readable, shortened string for log lines;
+//! - [`send_all`] and [`recv_exact`]: the send and receive loops of tutorial 000, spelled out;
+//! - [`testing`]: helpers for the end-to-end tests (run the real binaries, wait, clean up).
+//!
+//! The socket calls a lesson teaches (`bind`, `listen`, `accept`, `connect`, `read`, `write`,
+//! `shutdown`, `close`) are never hidden in here: they stay in each lesson's `main.rs`.
+
+mod cli;
+mod failure;
+mod loops;
+mod preview;
+mod shutdown;
+pub mod testing;
+
+pub use cli::HostPort;
+pub use failure::{Failure, describe, exit_code, exit_with};
+pub use loops::{recv_exact, send_all};
+pub use preview::preview;
+pub use shutdown::{Shutdown, Watched};

@@ -1,0 +1,400 @@
+//! Helpers for the end-to-end tests: they run the real lesson binaries, wait for what a
+//! student would see, and never leave a process behind.
+//!
+//! Nothing here sleeps to synchronise: a test waits for a line of output (such as
+//! `listening on 127.0.0.1:40312`) or for a process to exit, always with a deadline, and
+//! fails with everything the program printed so far when the deadline passes.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// The longest a test waits for any one thing. Generous, because CI machines are slow; a
+/// passing test never waits this long.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The root of the workspace (where `Cargo.toml`, `docs/` and `crates/` are).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// The path of a lesson program, built first if needed, so that `cargo test -p echo-client`
+/// can start `echo-server` although cargo only builds the package under test.
+pub fn binary(package: &str) -> PathBuf {
+    static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let exe = std::env::current_exe().expect("test executable path");
+    // Test executables live in target/<profile>/deps/; programs in target/<profile>/.
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let path = profile_dir.join(format!("{package}{}", std::env::consts::EXE_SUFFIX));
+
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    let built = built.get_or_insert_with(HashSet::new);
+    if built.insert(package.to_string()) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(workspace_root())
+            .args(["build", "--quiet", "-p", package]);
+        if profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release")
+        {
+            build.arg("--release");
+        }
+        if let Some(target_dir) = profile_dir.parent() {
+            build.arg("--target-dir").arg(target_dir);
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "cargo build -p {package} failed");
+    }
+    path
+}
+
+/// A running lesson program with piped standard input, output and error. Killed when dropped,
+/// so a failing test leaves nothing running.
+pub struct Proc {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+/// How a program ended and everything it printed.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    /// The exit code (None if a signal ended the program).
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+}
+
+impl Proc {
+    /// Starts `package`'s program with `args`.
+    pub fn spawn(package: &str, args: &[&str]) -> Proc {
+        let mut child = Command::new(binary(package))
+            .args(args)
+            .env("RUST_BACKTRACE", "1") // a panic would show its backtrace, and fail the tests
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {package}: {error}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let (sender, lines) = channel();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                let text = String::from_utf8_lossy(&line);
+                if sender
+                    .send(text.trim_end_matches(['\n', '\r']).to_string())
+                    .is_err()
+                {
+                    break;
+                }
+                line.clear();
+            }
+        });
+        let stderr = thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = stderr.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        Proc {
+            name: format!("{package} {}", args.join(" ")),
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            seen: Vec::new(),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Starts a server on a free port (`--port 0` unless `args` names a port) and waits for
+    /// its first line, `listening on <address>` (or `listening on udp <address>`).
+    pub fn start_server(package: &str, args: &[&str]) -> (Proc, SocketAddr) {
+        let mut all: Vec<&str> = args.to_vec();
+        if !args.contains(&"--port") {
+            all.extend(["--port", "0"]);
+        }
+        let mut server = Proc::spawn(package, &all);
+        let first = server.next_line();
+        let addr = first
+            .strip_prefix("listening on ")
+            .and_then(|rest| rest.rsplit(' ').next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: first line is not 'listening on ADDR': {first:?}",
+                    server.name
+                )
+            });
+        (server, addr)
+    }
+
+    /// The next line of standard output; fails the test if none comes before the deadline.
+    pub fn next_line(&mut self) -> String {
+        match self.lines.recv_timeout(DEADLINE) {
+            Ok(line) => {
+                self.seen.push(line.clone());
+                line
+            }
+            Err(RecvTimeoutError::Timeout) => self.fail("no output line before the deadline"),
+            Err(RecvTimeoutError::Disconnected) => self.fail("standard output closed"),
+        }
+    }
+
+    /// Reads lines until one matches `wanted`, and returns it.
+    pub fn wait_for_line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if wanted(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => self.fail("the expected line never came"),
+            }
+        }
+    }
+
+    /// Reads lines until one contains `text`, and returns it.
+    pub fn wait_for(&mut self, text: &str) -> String {
+        self.wait_for_line(|line| line.contains(text))
+    }
+
+    /// Every line of standard output read so far.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
+    /// Writes to the program's standard input.
+    pub fn write_stdin(&mut self, data: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin
+            .write_all(data)
+            .and_then(|()| stdin.flush())
+            .expect("write to stdin");
+    }
+
+    /// Closes standard input: the program sees end of input.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The process id, e.g. to stop it with a signal.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGINT, what pressing Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -INT {} failed", self.child.id());
+    }
+
+    /// Closes standard input, waits for the program to exit and returns all it printed.
+    pub fn finish(mut self) -> Finished {
+        self.close_stdin();
+        let deadline = Instant::now() + DEADLINE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                self.fail("the program did not exit before the deadline");
+            }
+            thread::sleep(Duration::from_millis(10)); // polling for exit, not synchronising
+        };
+        // Standard output ends when the process does; collect what is left.
+        while let Ok(line) = self.lines.recv_timeout(DEADLINE) {
+            self.seen.push(line);
+        }
+        let stderr = self
+            .stderr
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
+        let mut stdout = self.seen.join("\n");
+        if !stdout.is_empty() {
+            stdout.push('\n');
+        }
+        Finished {
+            status,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn fail(&mut self, what: &str) -> ! {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let stderr = self
+            .stderr
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
+        panic!(
+            "{}: {what}\n--- stdout so far ---\n{}\n--- stderr ---\n{stderr}",
+            self.name,
+            self.seen.join("\n")
+        );
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a client to the end with `stdin` as its input, like `printf '...' | program args`.
+pub fn run(package: &str, args: &[&str], stdin: &[u8]) -> Finished {
+    let mut program = Proc::spawn(package, args);
+    let mut pipe = program.stdin.take().expect("piped stdin");
+    let input = stdin.to_vec();
+    // A separate thread, so a large input cannot dead-lock against the program's output.
+    // An error only means the program stopped reading (after `q`, say): fine.
+    let writer = thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let finished = program.finish();
+    let _ = writer.join();
+    finished
+}
+
+/// Masks what changes from run to run in an address: the server's port is shown as the
+/// lesson's default port (what a student sees with the plain `cargo run` command) and every
+/// other port, picked by the operating system for a client, as `PORT`.
+pub fn mask_ports(text: &str, server_port: u16, shown_port: u16) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(':') {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        out.push(':');
+        let after = &after[1..];
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let ends_address = before.ends_with(']') || ends_with_ipv4(before);
+        let next = after[digits..].chars().next();
+        if ends_address && (1..=5).contains(&digits) && !next.is_some_and(char::is_alphanumeric) {
+            if after[..digits] == server_port.to_string() {
+                out.push_str(&shown_port.to_string());
+            } else {
+                out.push_str("PORT");
+            }
+            rest = &after[digits..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// True if `text` ends with an IPv4 address such as `127.0.0.1`.
+fn ends_with_ipv4(text: &str) -> bool {
+    let start = text
+        .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+        .len();
+    let tail = &text[start..];
+    tail.split('.').count() == 4 && tail.split('.').all(|part| !part.is_empty())
+}
+
+/// Checks that the terminal transcript named `name` in the doc page `page` (a path from the
+/// workspace root) is exactly `actual`. Run with `BLESS=1` to write `actual` into the page.
+///
+/// In the page, a transcript is the fenced block right after `<!-- transcript: NAME -->`.
+pub fn check_transcript(page: &str, name: &str, actual: &str) {
+    static WRITING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = WRITING.lock().unwrap_or_else(PoisonError::into_inner);
+    let path = workspace_root().join(page);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{page}: {e}"));
+    let marker = format!("<!-- transcript: {name} -->");
+    let Some((start, end)) = fenced_block_after(&text, &marker) else {
+        panic!("{page}: no fenced block after {marker}");
+    };
+    let actual = format!("{}\n", actual.trim_end());
+    if text[start..end] == actual {
+        return;
+    }
+    if std::env::var_os("BLESS").is_some() {
+        let updated = format!("{}{actual}{}", &text[..start], &text[end..]);
+        std::fs::write(&path, updated).expect("write the doc page");
+        return;
+    }
+    panic!(
+        "{page}: transcript '{name}' differs from a real run (rerun with BLESS=1 to update).\n\
+         --- in the page ---\n{}--- real run ---\n{actual}",
+        &text[start..end]
+    );
+}
+
+/// The byte range of the body of the first fenced block after `marker`: from the line after
+/// the opening fence to the start of the closing fence.
+pub fn fenced_block_after(text: &str, marker: &str) -> Option<(usize, usize)> {
+    let after_marker = text.find(marker)? + marker.len();
+    let open = after_marker + text[after_marker..].find("```")?;
+    let body = open + text[open..].find('\n')? + 1;
+    let close = if text[body..].starts_with("```") {
+        body
+    } else {
+        body + text[body..].find("\n```")? + 1
+    };
+    Some((body, close))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_masked_but_other_numbers_stay() {
+        let text =
+            "listening on 127.0.0.1:40312\nconnected from [::1]:55555\ntime 10:00:18 at 9:30";
+        assert_eq!(
+            mask_ports(text, 40312, 9001),
+            "listening on 127.0.0.1:9001\nconnected from [::1]:PORT\ntime 10:00:18 at 9:30"
+        );
+    }
+
+    #[test]
+    fn fenced_blocks_are_found_after_their_marker() {
+        let page = "intro\n<!-- transcript: demo -->\n```console\n$ run\nout\n```\nafter\n";
+        let (start, end) = fenced_block_after(page, "<!-- transcript: demo -->").expect("block");
+        assert_eq!(&page[start..end], "$ run\nout\n");
+        let empty = "<!-- x -->\n```text\n```\n";
+        let (start, end) = fenced_block_after(empty, "<!-- x -->").expect("block");
+        assert_eq!(start, end);
+    }
+}

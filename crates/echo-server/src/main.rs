@@ -1,0 +1,140 @@
+//! Lesson 1 — TCP echo server (tutorials 000 and 004).
+//!
+//! Sends every byte it receives straight back to the client. Run it, then talk to it from a
+//! second terminal:
+//!
+//!     cargo run -p echo-server
+//!     cargo run -p echo-client
+//!
+//! Like the tutorial it serves one client at a time: a second client waits until the first
+//! leaves. `cargo run -p echo-server -- --threads` gives each client a thread of its own.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+use clap::Parser;
+use common::{Failure, HostPort, Shutdown};
+
+/// The lesson's port, the one tutorial 004 uses.
+const DEFAULT_PORT: u16 = 9001;
+
+/// The tutorial reads at most 1024 bytes per `recv`. Kept small on purpose: send more than
+/// that and the log shows one message arriving as several reads.
+const BUFSIZ: usize = 1024;
+
+/// A pause before accepting again after `accept()` failed (for example when the process ran
+/// out of file descriptors). Retrying at once would fail again, thousands of times a second.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// TCP echo server: sends every byte it receives back to the client.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    listen: HostPort<DEFAULT_PORT>,
+
+    /// Serve each client on its own thread (default: one client at a time, like the tutorial)
+    #[arg(long)]
+    threads: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::exit_with(serve(&args))
+}
+
+fn serve(args: &Args) -> Result<(), Failure> {
+    // ANCHOR: bind
+    // Step 1 — create a socket, bind it and listen
+    // Python: s = socket.socket(); s.bind(ADDR); s.listen(). TcpListener::bind does all three.
+    let addrs = args.listen.resolve()?;
+    let listener =
+        TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
+    println!("listening on {}", listener.local_addr()?);
+    // ANCHOR_END: bind
+
+    // ANCHOR: ctrl-c
+    // Step 2 — let Ctrl-C stop the server cleanly
+    // The tutorial dies with a KeyboardInterrupt traceback. Here Ctrl-C wakes the loop below.
+    let shutdown = Shutdown::on_ctrl_c(&listener)?;
+    // ANCHOR_END: ctrl-c
+
+    // ANCHOR: accept
+    // A scope lets client threads borrow `shutdown`, and waits for all of them at its end.
+    thread::scope(|scope| {
+        loop {
+            // Step 3 — wait for a client
+            // Python: conn, addr = s.accept()
+            let (stream, peer) = match listener.accept() {
+                Ok(connection) => connection,
+                Err(error) => {
+                    // One failed accept must not end the server.
+                    eprintln!("accept failed: {}", common::describe(&error));
+                    thread::sleep(ACCEPT_RETRY);
+                    continue;
+                }
+            };
+            if shutdown.requested() {
+                break; // that "client" was Ctrl-C waking us up
+            }
+
+            // Step 4 — serve the client: right here, or on a thread of its own
+            if args.threads {
+                let shutdown = &shutdown;
+                let spawned = thread::Builder::new()
+                    .name(format!("client {peer}"))
+                    .spawn_scoped(scope, move || serve_client(stream, peer, shutdown));
+                if let Err(error) = spawned {
+                    eprintln!(
+                        "cannot start a thread for {peer}: {}",
+                        common::describe(&error)
+                    );
+                }
+            } else {
+                serve_client(stream, peer, &shutdown);
+            }
+        }
+    });
+    // ANCHOR_END: accept
+    println!("server stopped");
+    Ok(())
+}
+
+// ANCHOR: serve-client
+/// Talks to one client until it leaves. Whatever goes wrong ends this client, not the server.
+fn serve_client(mut stream: TcpStream, peer: SocketAddr, shutdown: &Shutdown) {
+    println!("connected from {peer}");
+    match echo(&mut stream, peer, shutdown) {
+        Ok(()) => println!("client {peer} left"),
+        Err(error) => println!("client {peer} left: {}", common::describe(&error)),
+    }
+    // Step 6 — close the connection
+    // Python: conn.close(), or the end of `with conn:`. Dropping the stream closes it.
+    drop(stream);
+}
+// ANCHOR_END: serve-client
+
+// ANCHOR: echo
+fn echo(stream: &mut TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io::Result<()> {
+    let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+    let mut buffer = [0; BUFSIZ];
+    loop {
+        // Step 5 — receive, and send the same bytes back
+        // Python: data = conn.recv(BUFSIZ)
+        let received = stream.read(&mut buffer)?;
+        if received == 0 {
+            return Ok(()); // Python: `if not data: break`, the client closed its side
+        }
+        let data = &buffer[..received];
+        println!(
+            "received {received} bytes from {peer}: {}",
+            common::preview(data)
+        );
+        // Python: conn.sendall(data)
+        stream.write_all(data)?;
+    }
+}
+// ANCHOR_END: echo
