@@ -96,10 +96,12 @@ fn run(args: &Args) -> Result<(), Failure> {
     }
     // ANCHOR_END: conversation
 
+    // ANCHOR: close
     // Step 4 — close the connection
     // Python: s.close(), or the end of `with socket.socket() as s:`
     drop(stream);
     Ok(())
+    // ANCHOR_END: close
 }
 
 // ANCHOR: exchange

@@ -107,6 +107,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
 /// Talks to one client until it leaves. Whatever goes wrong ends this client, not the server.
 fn serve_client(mut stream: TcpStream, peer: SocketAddr, shutdown: &Shutdown) {
     println!("connected from {peer}");
+    // Step 5 — receive, and send the same bytes back, until the client leaves
     match echo(&mut stream, peer, shutdown) {
         Ok(()) => println!("client {peer} left"),
         Err(error) => println!("client {peer} left: {}", common::describe(&error)),
@@ -118,11 +119,11 @@ fn serve_client(mut stream: TcpStream, peer: SocketAddr, shutdown: &Shutdown) {
 // ANCHOR_END: serve-client
 
 // ANCHOR: echo
+/// The echo loop of step 5. An error (such as a client that reset the connection) ends it.
 fn echo(stream: &mut TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io::Result<()> {
     let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
     let mut buffer = [0; BUFSIZ];
     loop {
-        // Step 5 — receive, and send the same bytes back
         // Python: data = conn.recv(BUFSIZ)
         let received = stream.read(&mut buffer)?;
         if received == 0 {

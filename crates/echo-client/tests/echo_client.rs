@@ -1,0 +1,127 @@
+//! End-to-end tests of echo-client: the real binary against the real echo-server, or against
+//! a test listener that misbehaves on purpose.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::thread;
+
+use common::testing::{Proc, check_transcript, run};
+
+fn client(addr: SocketAddr, args: &[&str], stdin: &[u8]) -> common::testing::Finished {
+    let port = addr.port().to_string();
+    let mut all = vec!["--port", &port];
+    all.extend_from_slice(args);
+    run("echo-client", &all, stdin)
+}
+
+#[test]
+fn message_prints_the_reply_like_tutorial_000() {
+    let (_server, addr) = Proc::start_server("echo-server", &[]);
+    let reply = client(addr, &["--message", "hello socket"], b"");
+    assert_eq!(reply.code(), Some(0), "{reply:?}");
+    assert_eq!(reply.stdout, "Received b'hello socket'\n");
+    check_transcript(
+        "docs/en/01-echo.md",
+        "message",
+        &format!(
+            "$ cargo run -p echo-client -- --message 'hello socket'\n{}",
+            reply.stdout
+        ),
+    );
+
+    // Bytes that are not printable ASCII are escaped, as Rust's escape_ascii does.
+    let escaped = client(addr, &["-m", "it's 你\t!"], b"");
+    assert_eq!(escaped.stdout, "Received b'it\\'s \\xe4\\xbd\\xa0\\t!'\n");
+}
+
+#[test]
+fn end_of_input_quits_and_empty_lines_are_skipped() {
+    let (_server, addr) = Proc::start_server("echo-server", &[]);
+    let session = client(addr, &[], b"\none\r\n\n");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(
+        session.stdout,
+        format!("connected to {addr}\n收到服务器响应: one\n")
+    );
+    let nothing = client(addr, &[], b"");
+    assert_eq!(nothing.stdout, format!("connected to {addr}\n"));
+    assert!(nothing.stderr.is_empty());
+}
+
+#[test]
+fn connection_refused_names_the_command_that_starts_the_server() {
+    // A port that was free a moment ago: nothing listens there now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let refused = run("echo-client", &["--port", &port.to_string()], b"hello\n");
+    assert_eq!(refused.code(), Some(4), "{refused:?}");
+    assert_eq!(
+        refused.stderr,
+        format!(
+            "error: cannot connect to 127.0.0.1:{port}: connection refused; is the server \
+             running? Start it with: cargo run -p echo-server -- --port {port}\n"
+        )
+    );
+    assert!(refused.stdout.is_empty());
+    check_transcript(
+        "docs/en/01-echo.md",
+        "refused",
+        &format!(
+            "$ cargo run -p echo-client\n{}",
+            refused
+                .stderr
+                .replace(&format!(" -- --port {port}"), "")
+                .replace(&port.to_string(), "9001")
+        ),
+    );
+}
+
+#[test]
+fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
+    let failed = run("echo-client", &["--host", "no-such-host.invalid"], b"");
+    assert_eq!(failed.code(), Some(5), "{failed:?}");
+    assert!(
+        failed
+            .stderr
+            .starts_with("error: cannot find host 'no-such-host.invalid': "),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+}
+
+#[test]
+fn a_server_that_vanishes_mid_reply_is_reported_not_a_panic() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let half_server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut message = [0; 12];
+        stream.read_exact(&mut message).expect("the whole message");
+        stream.write_all(&message[..5]).expect("half the echo"); // then vanish
+    });
+    let cut = client(addr, &["--message", "hello socket"], b"");
+    half_server.join().expect("test server");
+    assert_eq!(cut.code(), Some(1), "{cut:?}");
+    assert_eq!(
+        cut.stderr,
+        "error: no complete reply from the server: the connection closed before all the data \
+         arrived\n"
+    );
+}
+
+#[test]
+fn help_shows_the_options_and_their_defaults() {
+    let help = run("echo-client", &["--help"], b"");
+    assert_eq!(help.code(), Some(0));
+    for wanted in ["--host", "--port", "[default: 9001]", "--message"] {
+        assert!(
+            help.stdout.contains(wanted),
+            "--help lacks {wanted}:\n{}",
+            help.stdout
+        );
+    }
+}
