@@ -1,0 +1,157 @@
+//! The classroom scripts do what the README says: `scripts/demo.sh` puts a lesson's server and
+//! client side by side in tmux, or prints the two commands where tmux is missing.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::testing::{DEADLINE, workspace_root};
+
+/// A private folder in the system's temporary folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let path =
+            std::env::temp_dir().join(format!("socket-lessons-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("scratch folder");
+        Scratch(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Where a tool is on this machine's PATH.
+fn tool(name: &str) -> String {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output();
+    String::from_utf8_lossy(&found.expect("command -v").stdout)
+        .trim()
+        .to_string()
+}
+
+fn demo(args: &[&str], configure: impl FnOnce(&mut Command)) -> Output {
+    // By its full path, so that a test can give the script a PATH without bash on it.
+    let mut command = Command::new(tool("bash"));
+    command
+        .arg(workspace_root().join("scripts/demo.sh"))
+        .args(args)
+        .env_remove("TMUX");
+    configure(&mut command);
+    command.output().expect("run scripts/demo.sh")
+}
+
+#[test]
+fn demo_lists_lessons_and_rejects_unknown_ones() {
+    let help = demo(&["--help"], |_| {});
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Lessons: echo"));
+    let unknown = demo(&["nope"], |_| {});
+    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&unknown.stderr).lines().next(),
+        Some("error: unknown lesson 'nope'; one of: echo")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn demo_without_tmux_prints_the_two_commands() {
+    // A PATH with the tools the script needs, and no tmux.
+    let bin = Scratch::new("no-tmux");
+    for name in ["cat", "dirname", "sed"] {
+        std::os::unix::fs::symlink(tool(name), bin.0.join(name)).expect("link tool");
+    }
+    let output = demo(&["echo"], |c| {
+        c.env("PATH", &bin.0);
+    });
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("tmux is not installed"), "{text}");
+    assert!(
+        text.contains("  left:   cargo run -q -p echo-server\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  right:  cargo run -q -p echo-client\n"),
+        "{text}"
+    );
+}
+
+/// A tmux server of the test's own (its socket in a scratch folder), killed when dropped.
+struct Tmux {
+    folder: Scratch,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux")
+            .args(args)
+            .env("TMUX_TMPDIR", &self.folder.0)
+            .env_remove("TMUX")
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Polls a pane until it shows `text`; fails with the pane's content after the deadline.
+    fn wait_for(&self, pane: &str, text: &str) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let screen = self.run(&["capture-pane", "-p", "-t", pane]);
+            if screen.contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pane {pane} never showed {text:?}:\n{screen}"
+            );
+            thread::sleep(Duration::from_millis(100)); // polling a screen, not synchronising
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn demo_runs_server_and_client_side_by_side_in_tmux() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let tmux = Tmux {
+        folder: Scratch::new("tmux"),
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let output = demo(&["--detach", "echo"], |c| {
+        c.env("PORT", port.to_string())
+            .env("DEMO_SESSION", "demo")
+            .env("TMUX_TMPDIR", &tmux.folder.0);
+    });
+    assert!(output.status.success(), "{output:?}");
+
+    tmux.wait_for("demo.0", &format!("listening on 127.0.0.1:{port}"));
+    tmux.run(&["send-keys", "-t", "demo.1", "Enter"]);
+    tmux.wait_for("demo.1", "请输入数据:"); // capture-pane drops the trailing space
+    tmux.run(&["send-keys", "-t", "demo.1", "hello projector", "Enter"]);
+    tmux.wait_for("demo.1", "收到服务器响应: hello projector");
+    tmux.wait_for("demo.0", "received 15 bytes from 127.0.0.1:");
+    tmux.run(&["send-keys", "-t", "demo.0", "C-c"]);
+    tmux.wait_for("demo.0", "server stopped");
+}

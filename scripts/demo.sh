@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Shows a lesson's server and client side by side in tmux, for a projector: the server runs
+# on the left; the client starts on the right when you press Enter.
+#
+# Usage: scripts/demo.sh [--detach] LESSON
+#   LESSON     one of the lessons listed by --help
+#   --detach   create the tmux session but do not attach to it (attach later with
+#              `tmux attach -t socket-lessons-LESSON`)
+# Environment: PORT picks another port than the lesson's default; DEMO_SESSION another
+# tmux session name.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+lessons="echo"
+
+usage() {
+  sed -n '2,11s/^# \{0,1\}//p' "$0"
+  echo "Lessons: $lessons"
+}
+
+detach=no
+if [ "${1:-}" = "--detach" ]; then
+  detach=yes
+  shift
+fi
+lesson=${1:-}
+
+case "$lesson" in
+  echo) server=echo-server client=echo-client ;;
+  -h | --help) usage; exit 0 ;;
+  "") usage >&2; exit 2 ;;
+  *) echo "error: unknown lesson '$lesson'; one of: $lessons" >&2; exit 2 ;;
+esac
+
+flags=""
+if [ -n "${PORT:-}" ]; then
+  flags=" -- --port $PORT"
+fi
+server_command="cargo run -q -p $server$flags"
+client_command="cargo run -q -p $client$flags"
+
+if ! command -v tmux >/dev/null 2>&1; then
+  cat <<TEXT
+tmux is not installed (on Debian or Ubuntu: sudo apt install tmux).
+Without it, open two terminals side by side, and run:
+  left:   $server_command
+  right:  $client_command
+TEXT
+  exit 0
+fi
+
+# Build first, so both panes start at once instead of waiting for the compiler.
+cargo build -q -p "$server" -p "$client"
+
+session=${DEMO_SESSION:-socket-lessons-$lesson}
+tmux kill-session -t "$session" 2>/dev/null || true
+tmux new-session -d -s "$session" -x 200 -y 50 \
+  "echo '\$ $server_command'; $server_command; echo '(server ended: press Enter to close)'; read -r _"
+tmux split-window -h -t "$session" \
+  "printf 'Press Enter to start the client: '; read -r _; echo '\$ $client_command'; $client_command; echo '(client ended: press Enter to close)'; read -r _"
+
+if [ "$detach" = yes ]; then
+  echo "tmux session '$session' is ready: tmux attach -t $session"
+elif [ -n "${TMUX:-}" ]; then
+  tmux switch-client -t "$session"
+else
+  tmux attach -t "$session"
+fi
