@@ -108,6 +108,16 @@ impl Failure {
         }
     }
 
+    /// A failure the program describes itself: `message`, an optional `hint`, and one of the
+    /// [`exit_code`]s.
+    pub fn custom(message: impl Into<String>, hint: Option<String>, code: u8) -> Self {
+        Failure {
+            message: message.into(),
+            hint,
+            code,
+        }
+    }
+
     /// The exit code this failure ends the program with.
     pub fn code(&self) -> u8 {
         self.code

@@ -3,7 +3,8 @@
 //! - [`HostPort`]: the `--host` / `--port` options (with the lesson's default port);
 //! - [`Failure`] and [`exit_with`]: one friendly error line and an exit code, never a panic;
 //! - [`Shutdown`]: Ctrl-C that ends a blocking `accept()` loop cleanly;
-//! - [`preview`]: received bytes as a readable, shortened string for log lines;
+//! - [`preview`]: received bytes as a readable, shortened string for log lines, and
+//!   [`strip_line_end`]: a line of input without its line end;
 //! - [`send_all`] and [`recv_exact`]: the send and receive loops of tutorial 000, spelled out;
 //! - [`testing`]: helpers for the end-to-end tests (run the real binaries, wait, clean up).
 //!
@@ -20,5 +21,5 @@ pub mod testing;
 pub use cli::HostPort;
 pub use failure::{Failure, describe, exit_code, exit_with};
 pub use loops::{recv_exact, send_all};
-pub use preview::preview;
+pub use preview::{preview, strip_line_end};
 pub use shutdown::{Shutdown, Watched};

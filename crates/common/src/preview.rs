@@ -1,4 +1,4 @@
-//! How servers show received bytes in their log lines.
+//! Small text helpers: how servers show received bytes, how clients read a line.
 
 /// The longest preview, in characters; a log line should fit a projector.
 const PREVIEW_CHARS: usize = 60;
@@ -17,9 +17,22 @@ pub fn preview(data: &[u8]) -> String {
     }
 }
 
+/// A line without its `\n` (or Windows' `\r\n`), as Python's `input()` returns it.
+pub fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::preview;
+    use super::{preview, strip_line_end};
+
+    #[test]
+    fn line_ends_are_stripped_once() {
+        assert_eq!(strip_line_end(b"hi\r\n"), b"hi");
+        assert_eq!(strip_line_end(b"hi\n\n"), b"hi\n");
+        assert_eq!(strip_line_end(b"hi"), b"hi");
+    }
 
     #[test]
     fn bytes_become_a_quoted_readable_string() {

@@ -84,7 +84,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         if read.map_err(|error| Failure::new("cannot read the input", &error))? == 0 {
             break; // end of input: Ctrl-D, or the end of a piped file
         }
-        let line = strip_line_end(&line);
+        let line = common::strip_line_end(&line);
         if line == QUIT {
             break;
         }
@@ -120,9 +120,3 @@ fn exchange(stream: &mut TcpStream, message: &[u8]) -> Result<Vec<u8>, Failure> 
     Ok(reply)
 }
 // ANCHOR_END: exchange
-
-/// A line without its `\n` (or Windows' `\r\n`), as Python's `input()` returns it.
-fn strip_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
