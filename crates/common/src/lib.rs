@@ -2,6 +2,7 @@
 //!
 //! - [`HostPort`]: the `--host` / `--port` options (with the lesson's default port);
 //! - [`Failure`] and [`exit_with`]: one friendly error line and an exit code, never a panic;
+//! - [`Prompt`]: Python's `input(prompt)`, with the prompt only when a person is typing;
 //! - [`Shutdown`]: Ctrl-C that ends a blocking `accept()` loop cleanly;
 //! - [`preview`]: received bytes as a readable, shortened string for log lines, and
 //!   [`strip_line_end`]: a line of input without its line end;
@@ -13,6 +14,7 @@
 
 mod cli;
 mod failure;
+mod input;
 mod loops;
 mod preview;
 mod shutdown;
@@ -20,6 +22,7 @@ pub mod testing;
 
 pub use cli::HostPort;
 pub use failure::{Failure, describe, exit_code, exit_with};
+pub use input::Prompt;
 pub use loops::{recv_exact, send_all};
 pub use preview::{preview, strip_line_end};
 pub use shutdown::{Shutdown, Watched};

@@ -57,7 +57,10 @@ fn demo_lists_lessons_and_rejects_unknown_ones() {
     let unknown = demo(&["nope"], |_| {});
     assert_eq!(unknown.status.code(), Some(2));
     let error = String::from_utf8_lossy(&unknown.stderr);
-    assert!(error.starts_with("error: unknown lesson 'nope'; one of: echo "), "{error}");
+    assert!(
+        error.starts_with("error: unknown lesson 'nope'; one of: echo "),
+        "{error}"
+    );
 }
 
 #[cfg(unix)]

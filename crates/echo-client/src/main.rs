@@ -7,12 +7,12 @@
 //!     cargo run -p echo-client -- --message 'hello socket'
 //!     printf 'one\ntwo\n' | cargo run -p echo-client     # one reply per line
 
-use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
 
 use clap::Parser;
-use common::{Failure, HostPort};
+use common::{Failure, HostPort, Prompt};
 
 /// The lesson's port, the one tutorial 004 uses.
 const DEFAULT_PORT: u16 = 9001;
@@ -71,20 +71,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Step 3 — a conversation: one line of input, one reply
     // Python: while True: data = input(PROMPT); if data == 'q': break; ...
     println!("connected to {}", stream.peer_addr()?);
-    let interactive = io::stdin().is_terminal();
-    let mut input = io::stdin().lock();
-    let mut line = Vec::new();
-    loop {
-        if interactive {
-            print!("{PROMPT}");
-            io::stdout().flush()?;
-        }
-        line.clear();
-        let read = input.read_until(b'\n', &mut line);
-        if read.map_err(|error| Failure::new("cannot read the input", &error))? == 0 {
-            break; // end of input: Ctrl-D, or the end of a piped file
-        }
-        let line = common::strip_line_end(&line);
+    let mut input = Prompt::new(PROMPT); // shows the prompt only when a person is typing
+    while let Some(line) = input.next_line()? {
         if line == QUIT {
             break;
         }

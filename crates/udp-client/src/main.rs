@@ -9,13 +9,13 @@
 //! UDP promises nothing: a datagram or its answer can be lost. So the client waits for each
 //! answer only `--timeout` seconds (default 1), says so when none came, and carries on.
 
-use std::io::{self, BufRead, ErrorKind, IsTerminal, Write};
+use std::io::ErrorKind;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::{Failure, HostPort, exit_code};
+use common::{Failure, HostPort, Prompt, exit_code};
 
 /// The lesson's port, the one tutorial 004 uses.
 const DEFAULT_PORT: u16 = 9002;
@@ -115,20 +115,8 @@ fn run(args: &Args) -> Result<(), Failure> {
 
     // ANCHOR: conversation
     // Step 4 — a conversation: one datagram per line, until q or the end of the input
-    let interactive = io::stdin().is_terminal();
-    let mut input = io::stdin().lock();
-    let mut line = Vec::new();
-    loop {
-        if interactive {
-            print!("{PROMPT}");
-            io::stdout().flush()?;
-        }
-        line.clear();
-        let read = input.read_until(b'\n', &mut line);
-        if read.map_err(|error| Failure::new("cannot read the input", &error))? == 0 {
-            break;
-        }
-        let message = common::strip_line_end(&line);
+    let mut input = Prompt::new(PROMPT); // shows the prompt only when a person is typing
+    while let Some(message) = input.next_line()? {
         if message == QUIT {
             break;
         }
