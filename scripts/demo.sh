@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-lessons="echo udp"
+lessons="echo ctime udp"
 
 usage() {
   sed -n '2,11s/^# \{0,1\}//p' "$0"
@@ -27,6 +27,7 @@ lesson=${1:-}
 
 case "$lesson" in
   echo) server=echo-server client=echo-client ;;
+  ctime) server=ctime-server client=ctime-client ;;
   udp) server=udp-server client=udp-client ;;
   -h | --help) usage; exit 0 ;;
   "") usage >&2; exit 2 ;;

@@ -1,0 +1,257 @@
+//! End-to-end tests of ctime-client: the real binary against the real ctime-server, or against
+//! a stand-in server that cuts and glues its replies on purpose.
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use common::testing::{Finished, Proc, check_transcript, run};
+
+/// A reply as the stand-in server sends it: the real server's form at a fixed time.
+const STAMP: &str = "[Thu Feb  7 10:00:18 2013] ";
+
+fn client(addr: SocketAddr, stdin: &[u8]) -> Finished {
+    run("ctime-client", &["--port", &addr.port().to_string()], stdin)
+}
+
+/// The replies the client printed, after its `connected to` line.
+fn replies(session: &Finished) -> Vec<&str> {
+    let mut lines = session.stdout.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.starts_with("connected to "), "{session:?}");
+    lines.collect()
+}
+
+/// Checks that a printed reply is `[<ctime>] <message>` and returns the message.
+fn message(reply: &str) -> &str {
+    let (time, message) = reply
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+        .unwrap_or_else(|| panic!("not [time] message: {reply:?}"));
+    assert_eq!(time.len(), 24, "ctime() is 24 characters: {time:?}");
+    message
+}
+
+/// A stand-in server on a free port: runs `script` on the first connection it accepts, with a
+/// line reader and a writer, and returns what the script returns when the test joins it.
+fn stand_in<T: Send + 'static>(
+    script: impl FnOnce(&mut BufReader<TcpStream>, &mut TcpStream) -> T + Send + 'static,
+) -> (SocketAddr, JoinHandle<T>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        stream.set_nodelay(true).expect("send each write at once");
+        let mut lines = BufReader::new(stream.try_clone().expect("clone"));
+        script(&mut lines, &mut stream)
+    });
+    (addr, server)
+}
+
+fn read_line(lines: &mut BufReader<TcpStream>) -> String {
+    let mut line = String::new();
+    lines.read_line(&mut line).expect("a line from the client");
+    line
+}
+
+#[test]
+fn an_empty_line_quits_and_the_rest_is_not_sent() {
+    let (mut server, addr) = Proc::start_server("ctime-server", &[]);
+    let session = client(addr, b"one\r\ntwo\n\nnever sent\n");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(
+        session.stdout.lines().next(),
+        Some(&*format!("connected to {addr}"))
+    );
+    let printed: Vec<&str> = replies(&session).into_iter().map(message).collect();
+    assert_eq!(printed, ["one", "two"]);
+    server.wait_for(" left");
+    assert!(!server.seen().iter().any(|line| line.contains("never sent")));
+}
+
+#[test]
+fn end_of_input_quits_even_after_a_line_without_newline() {
+    let (_server, addr) = Proc::start_server("ctime-server", &[]);
+    let session = client(addr, b"first\nlast without newline");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    let printed: Vec<&str> = replies(&session).into_iter().map(message).collect();
+    assert_eq!(printed, ["first", "last without newline"]);
+
+    let nothing = client(addr, b"");
+    assert_eq!(nothing.code(), Some(0), "{nothing:?}");
+    assert_eq!(nothing.stdout, format!("connected to {addr}\n"));
+    assert!(nothing.stderr.is_empty(), "{nothing:?}");
+}
+
+#[test]
+fn a_reply_longer_than_1024_bytes_is_printed_whole() {
+    let (_server, addr) = Proc::start_server("ctime-server", &[]);
+    let long_line = "0123456789".repeat(1000); // 10,000 bytes; the reply is 10,027
+    let session = client(addr, format!("{long_line}\nafter\n").as_bytes());
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    let printed: Vec<&str> = replies(&session).into_iter().map(message).collect();
+    assert_eq!(printed, [long_line.as_str(), "after"]);
+}
+
+#[test]
+fn an_over_long_line_gets_the_servers_error_and_the_conversation_goes_on() {
+    let (_server, addr) = Proc::start_server("ctime-server", &[]);
+    let huge = "x".repeat(100_000);
+    let session = client(addr, format!("{huge}\nafter\n").as_bytes());
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    let printed = replies(&session);
+    assert_eq!(printed.len(), 2, "{printed:?}");
+    assert_eq!(printed[0], "error: line longer than 65536 bytes");
+    assert_eq!(message(printed[1]), "after");
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_printed_lossily() {
+    let (_server, addr) = Proc::start_server("ctime-server", &[]);
+    let session = client(addr, b"caf\xe9\n");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(message(replies(&session)[0]), "caf\u{fffd}");
+}
+
+#[test]
+fn a_reply_in_two_pieces_is_printed_whole() {
+    let (addr, server) = stand_in(|lines, stream| {
+        assert_eq!(read_line(lines), "你好\n");
+        // Cut the reply in the middle of 你 (three bytes in UTF-8).
+        let reply = format!("{STAMP}你好\n").into_bytes();
+        let (first, second) = reply.split_at(STAMP.len() + 2);
+        stream.write_all(first).expect("first piece");
+        // The client must wait for the rest: it sends nothing meanwhile.
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .expect("timeout");
+        let early = lines
+            .read(&mut [0; 16])
+            .expect_err("nothing before the reply ends");
+        assert!(matches!(
+            early.kind(),
+            ErrorKind::WouldBlock | ErrorKind::TimedOut
+        ));
+        stream.set_read_timeout(None).expect("blocking again");
+        stream.write_all(second).expect("second piece");
+        assert_eq!(read_line(lines), "next\n");
+        stream
+            .write_all(format!("{STAMP}next\n").as_bytes())
+            .expect("reply");
+    });
+    let session = client(addr, "你好\nnext\n".as_bytes());
+    server.join().expect("stand-in server");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(
+        replies(&session),
+        [format!("{STAMP}你好"), format!("{STAMP}next")]
+    );
+}
+
+#[test]
+fn two_replies_in_one_write_are_printed_one_at_a_time() {
+    let (addr, server) = stand_in(|lines, stream| {
+        assert_eq!(read_line(lines), "one\n");
+        // Both replies at once, before the client has even sent its second line.
+        stream
+            .write_all(format!("{STAMP}one\n{STAMP}two\n").as_bytes())
+            .expect("two replies");
+        let second = read_line(lines);
+        let end = read_line(lines); // empty: the client closed the connection
+        (second, end)
+    });
+    let session = client(addr, b"one\ntwo\n");
+    let (second, end) = server.join().expect("stand-in server");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(
+        replies(&session),
+        [format!("{STAMP}one"), format!("{STAMP}two")]
+    );
+    assert_eq!(second, "two\n", "the client still sends its second line");
+    assert_eq!(end, "");
+}
+
+#[test]
+fn a_server_that_vanishes_mid_reply_is_reported_not_a_panic() {
+    let (addr, server) = stand_in(|lines, stream| {
+        read_line(lines);
+        stream.write_all(b"[Thu Feb  7 10:").expect("half a reply"); // then vanish
+    });
+    let cut = client(addr, b"hello\n");
+    server.join().expect("stand-in server");
+    assert_eq!(cut.code(), Some(1), "{cut:?}");
+    assert_eq!(
+        cut.stderr,
+        "error: no complete reply from the server: the connection closed before all the data \
+         arrived\n"
+    );
+}
+
+#[test]
+fn connection_refused_names_the_command_that_starts_the_server() {
+    // A port that was free a moment ago: nothing listens there now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let refused = run("ctime-client", &["--port", &port.to_string()], b"hello\n");
+    assert_eq!(refused.code(), Some(4), "{refused:?}");
+    assert_eq!(
+        refused.stderr,
+        format!(
+            "error: cannot connect to 127.0.0.1:{port}: connection refused; is the server \
+             running? Start it with: cargo run -p ctime-server -- --port {port}\n"
+        )
+    );
+    assert!(refused.stdout.is_empty());
+    check_transcript(
+        "docs/en/02-ctime.md",
+        "refused",
+        &format!(
+            "$ cargo run -p ctime-client\n{}",
+            refused
+                .stderr
+                .replace(&format!(" -- --port {port}"), "")
+                .replace(&port.to_string(), "8080")
+        ),
+    );
+}
+
+#[test]
+fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
+    let failed = run("ctime-client", &["--host", "no-such-host.invalid"], b"");
+    assert_eq!(failed.code(), Some(5), "{failed:?}");
+    assert!(
+        failed
+            .stderr
+            .starts_with("error: cannot find host 'no-such-host.invalid': "),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+}
+
+#[test]
+fn help_shows_the_options_and_their_defaults() {
+    let help = run("ctime-client", &["--help"], b"");
+    assert_eq!(help.code(), Some(0));
+    for wanted in [
+        "--host",
+        "[default: 127.0.0.1]",
+        "--port",
+        "[default: 8080]",
+    ] {
+        assert!(
+            help.stdout.contains(wanted),
+            "--help lacks {wanted}:\n{}",
+            help.stdout
+        );
+    }
+    let version = run("ctime-client", &["--version"], b"");
+    assert_eq!(
+        version.stdout,
+        format!("ctime-client {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -1,0 +1,352 @@
+//! Lesson 2 — timestamp server (tutorials 001 and 003).
+//!
+//! Answers every line a client sends with the time it arrived and the line itself:
+//! `[Thu Feb  7 10:00:18 2013] hello`. Run it, then talk to it from a second terminal:
+//!
+//!     cargo run -p ctime-server
+//!     cargo run -p ctime-client
+//!
+//! `cargo run -p ctime-server -- --style glued` answers like tutorial 001 instead, the time
+//! glued to the message: `Thu Feb  7 10:00:18 2013hello`. Like the tutorials it serves one
+//! client at a time; `--threads` gives each client a thread of its own.
+//!
+//! A message is one line: the server answers when it sees the `\n` that ends it (or the end
+//! of the stream), never just because one read returned some bytes.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+use chrono::{Local, NaiveDateTime};
+use clap::{Parser, ValueEnum};
+use common::{Failure, HostPort, Shutdown};
+
+/// The lesson's port, the one tutorial 003 uses (tutorial 001 uses 9999).
+const DEFAULT_PORT: u16 = 8080;
+
+/// The longest line the server accepts, in bytes, not counting its `\n`. Without a limit, a
+/// client that sends bytes and never a newline would make the server's buffer grow until
+/// memory runs out. Longer lines are skipped and answered with an error line.
+const MAX_LINE: usize = 64 * 1024;
+
+/// The layout of Python's `time.ctime()`: `Thu Feb  7 10:00:18 2013`. `%e` pads the day of the
+/// month with a space, not a zero, so every timestamp is 24 characters wide.
+const CTIME_FORMAT: &str = "%a %b %e %H:%M:%S %Y";
+
+/// A pause before accepting again after `accept()` failed (for example when the process ran
+/// out of file descriptors). Retrying at once would fail again, thousands of times a second.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// Timestamp server: answers every line with the time it arrived and the line.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    listen: HostPort<DEFAULT_PORT>,
+
+    /// How a reply puts the time and the message together
+    #[arg(long, value_enum, default_value_t = Style::Brackets)]
+    style: Style,
+
+    /// Serve each client on its own thread (default: one client at a time, like the tutorials)
+    #[arg(long)]
+    threads: bool,
+}
+
+/// The two reply forms of the tutorials.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Style {
+    /// "[Thu Feb  7 10:00:18 2013] hello", like tutorial 003
+    Brackets,
+    /// "Thu Feb  7 10:00:18 2013hello", the time glued to the message, like tutorial 001
+    Glued,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::exit_with(serve(&args))
+}
+
+fn serve(args: &Args) -> Result<(), Failure> {
+    // ANCHOR: bind
+    // Step 1 — create a socket, bind it and listen
+    // Python: sock = socket.socket(); sock.bind((HOST, PORT)); sock.listen(5)
+    let addrs = args.listen.resolve()?;
+    let listener =
+        TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
+    println!("listening on {}", listener.local_addr()?);
+    // ANCHOR_END: bind
+
+    // ANCHOR: ctrl-c
+    // Step 2 — let Ctrl-C stop the server cleanly
+    // The tutorials die with a KeyboardInterrupt traceback. Here Ctrl-C wakes the loop below.
+    let shutdown = Shutdown::on_ctrl_c(&listener)?;
+    // ANCHOR_END: ctrl-c
+
+    // ANCHOR: accept
+    // A scope lets client threads borrow `shutdown`, and waits for all of them at its end.
+    thread::scope(|scope| {
+        loop {
+            // Step 3 — wait for a client, and give its connection a name of its own
+            // Python: print('waiting for connection...'); conn, addr = sock.accept()
+            // Tutorial 003 writes `sock, addr = sock.accept()`: see the lesson page for why
+            // that stops its server after the first client.
+            println!("waiting for connection...");
+            let (stream, peer) = match listener.accept() {
+                Ok(connection) => connection,
+                Err(error) => {
+                    // One failed accept must not end the server.
+                    eprintln!("accept failed: {}", common::describe(&error));
+                    thread::sleep(ACCEPT_RETRY);
+                    continue;
+                }
+            };
+            if shutdown.requested() {
+                break; // that "client" was Ctrl-C waking us up
+            }
+
+            // Step 4 — serve the client: right here, or on a thread of its own
+            if args.threads {
+                let shutdown = &shutdown;
+                let spawned = thread::Builder::new()
+                    .name(format!("client {peer}"))
+                    .spawn_scoped(scope, move || {
+                        serve_client(stream, peer, args.style, shutdown)
+                    });
+                if let Err(error) = spawned {
+                    eprintln!(
+                        "cannot start a thread for {peer}: {}",
+                        common::describe(&error)
+                    );
+                }
+            } else {
+                serve_client(stream, peer, args.style, &shutdown);
+            }
+        }
+    });
+    // ANCHOR_END: accept
+    println!("server stopped");
+    Ok(())
+}
+
+// ANCHOR: serve-client
+/// Talks to one client until it leaves. Whatever goes wrong ends this client, not the server.
+fn serve_client(stream: TcpStream, peer: SocketAddr, style: Style, shutdown: &Shutdown) {
+    // Python: print('...connected from:', addr)
+    println!("...connected from: {peer}");
+    // Step 5 — receive a line, send it back with the time, until the client leaves
+    match answer_lines(&stream, peer, style, shutdown) {
+        Ok(()) => println!("client {peer} left"),
+        Err(error) => println!("client {peer} left: {}", common::describe(&error)),
+    }
+    // Step 6 — close the connection
+    // Python: conn.close(). Dropping the stream closes it.
+    drop(stream);
+}
+// ANCHOR_END: serve-client
+
+// ANCHOR: answer-lines
+/// The loop of step 5. An error (such as a client that reset the connection) ends it.
+fn answer_lines(
+    stream: &TcpStream,
+    peer: SocketAddr,
+    style: Style,
+    shutdown: &Shutdown,
+) -> io::Result<()> {
+    let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+    // `&TcpStream` both reads and writes: the buffered reader gets one, the replies the other.
+    let mut requests = BufReader::new(stream);
+    let mut replies = stream;
+    let mut line = Vec::new();
+    loop {
+        // Python: data = conn.recv(BUFSIZE), but a whole line, however many reads it takes
+        let reply = match receive_line(&mut requests, &mut line)? {
+            Received::End => return Ok(()), // Python: `if not data: break`
+            Received::Line => {
+                println!("received from {peer}: {}", common::preview(&line));
+                stamp(style, Local::now().naive_local(), &line)
+            }
+            Received::TooLong => {
+                println!("received from {peer}: a line longer than {MAX_LINE} bytes, skipped");
+                format!("error: line longer than {MAX_LINE} bytes\n").into_bytes()
+            }
+        };
+        // Python: conn.send(('[%s] %s' % (ctime(), data)).encode()), but sendall
+        replies.write_all(&reply)?;
+    }
+}
+// ANCHOR_END: answer-lines
+
+// ANCHOR: receive-line
+/// What [`receive_line`] found in the stream.
+#[derive(Debug, PartialEq, Eq)]
+enum Received {
+    /// A message, now in `line` without its line end. The last line of the stream counts
+    /// even if the client closed the connection without sending its `\n`.
+    Line,
+    /// A line longer than [`MAX_LINE`]; the rest of it, up to its `\n`, was read and dropped.
+    TooLong,
+    /// The end of the stream: the client closed its side of the connection.
+    End,
+}
+
+/// Reads the next line into `line`, keeping at most `MAX_LINE + 1` bytes in memory.
+fn receive_line(requests: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<Received> {
+    line.clear();
+    // `take` makes `read_until` stop after MAX_LINE + 1 bytes even if no `\n` came.
+    let limit = MAX_LINE as u64 + 1;
+    if requests.by_ref().take(limit).read_until(b'\n', line)? == 0 {
+        return Ok(Received::End);
+    }
+    if line.ends_with(b"\n") {
+        line.pop();
+        if line.ends_with(b"\r") {
+            line.pop(); // `\r\n`, what telnet and Windows send
+        }
+        Ok(Received::Line)
+    } else if line.len() <= MAX_LINE {
+        Ok(Received::Line) // the stream ended in the middle of a line: answer it anyway
+    } else {
+        requests.skip_until(b'\n')?; // drop the rest, one buffer at a time
+        Ok(Received::TooLong)
+    }
+}
+// ANCHOR_END: receive-line
+
+// ANCHOR: stamp
+/// The reply to `message` received at `now`, ending with the `\n` that tells the client where
+/// it ends. The message's bytes are copied as they are, UTF-8 or not.
+fn stamp(style: Style, now: NaiveDateTime, message: &[u8]) -> Vec<u8> {
+    let time = ctime(now);
+    let prefix = match style {
+        Style::Brackets => format!("[{time}] "), // tutorial 003: '[%s] %s' % (ctime(), data)
+        Style::Glued => time,                    // tutorial 001: ctime() + data
+    };
+    [prefix.as_bytes(), message, b"\n"].concat()
+}
+
+/// `time` as Python's `time.ctime()` writes it: `Thu Feb  7 10:00:18 2013`.
+fn ctime(time: NaiveDateTime) -> String {
+    time.format(CTIME_FORMAT).to_string()
+}
+// ANCHOR_END: stamp
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(year: i32, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(year, month, day)
+            .and_then(|date| date.and_hms_opt(hour, min, sec))
+            .expect("a valid date and time")
+    }
+
+    #[test]
+    fn ctime_matches_tutorial_001s_output() {
+        // The tutorial's run printed `Tue Sep 13 19:11:20 2016i` after the user typed `i`.
+        assert_eq!(
+            ctime(at(2016, 9, 13, 19, 11, 20)),
+            "Tue Sep 13 19:11:20 2016"
+        );
+    }
+
+    #[test]
+    fn ctime_names_every_weekday_and_pads_single_digit_days_with_a_space() {
+        let week = [
+            (4, "Mon Feb  4 10:00:18 2013"),
+            (5, "Tue Feb  5 10:00:18 2013"),
+            (6, "Wed Feb  6 10:00:18 2013"),
+            (7, "Thu Feb  7 10:00:18 2013"),
+            (8, "Fri Feb  8 10:00:18 2013"),
+            (9, "Sat Feb  9 10:00:18 2013"),
+            (10, "Sun Feb 10 10:00:18 2013"),
+        ];
+        for (day, expected) in week {
+            assert_eq!(ctime(at(2013, 2, day, 10, 0, 18)), expected);
+        }
+    }
+
+    #[test]
+    fn ctime_pads_hours_minutes_and_seconds_with_zeros() {
+        assert_eq!(ctime(at(2000, 1, 1, 0, 0, 0)), "Sat Jan  1 00:00:00 2000");
+        assert_eq!(
+            ctime(at(1999, 12, 31, 23, 59, 59)),
+            "Fri Dec 31 23:59:59 1999"
+        );
+        assert_eq!(ctime(at(2024, 2, 29, 9, 5, 7)), "Thu Feb 29 09:05:07 2024");
+        assert_eq!(ctime(at(2013, 2, 17, 10, 0, 18)).len(), 24);
+    }
+
+    #[test]
+    fn stamp_builds_both_tutorials_replies() {
+        let now = at(2013, 2, 7, 10, 0, 18);
+        assert_eq!(
+            stamp(Style::Brackets, now, b"hello"),
+            b"[Thu Feb  7 10:00:18 2013] hello\n"
+        );
+        assert_eq!(
+            stamp(Style::Glued, now, b"i"),
+            b"Thu Feb  7 10:00:18 2013i\n"
+        );
+        // Bytes that are not UTF-8 go back untouched.
+        assert_eq!(
+            stamp(Style::Glued, now, b"\xff\xfe"),
+            b"Thu Feb  7 10:00:18 2013\xff\xfe\n"
+        );
+    }
+
+    /// Every line `receive_line` finds in `input`, until the end of the stream.
+    fn lines(mut input: &[u8]) -> Vec<(Received, Vec<u8>)> {
+        let mut found = Vec::new();
+        let mut line = Vec::new();
+        loop {
+            match receive_line(&mut input, &mut line).expect("reading memory never fails") {
+                Received::End => return found,
+                received => found.push((received, line.clone())),
+            }
+        }
+    }
+
+    #[test]
+    fn lines_end_with_newline_or_crlf_and_the_last_may_have_neither() {
+        assert_eq!(
+            lines(b"one\ntwo\r\n\nlast"),
+            [
+                (Received::Line, b"one".to_vec()),
+                (Received::Line, b"two".to_vec()),
+                (Received::Line, b"".to_vec()),
+                (Received::Line, b"last".to_vec()),
+            ]
+        );
+        assert_eq!(lines(b""), []);
+    }
+
+    #[test]
+    fn a_line_of_max_line_bytes_fits_and_one_more_byte_does_not() {
+        let longest = vec![b'x'; MAX_LINE];
+        let input = [&longest[..], b"\n", &longest[..], b"x\nafter\n"].concat();
+        let found = lines(&input);
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[0], (Received::Line, longest));
+        assert_eq!(found[1].0, Received::TooLong);
+        assert_eq!(found[2], (Received::Line, b"after".to_vec()));
+    }
+
+    #[test]
+    fn a_huge_line_is_skipped_without_keeping_it() {
+        let input = [&vec![b'x'; 10 * MAX_LINE][..], b"\nok"].concat();
+        let mut reader = BufReader::new(&input[..]);
+        let mut line = Vec::new();
+        let received = receive_line(&mut reader, &mut line).expect("read");
+        assert_eq!(received, Received::TooLong);
+        assert!(line.len() <= MAX_LINE + 1, "kept {} bytes", line.len());
+        assert_eq!(
+            receive_line(&mut reader, &mut line).expect("read"),
+            Received::Line
+        );
+        assert_eq!(line, b"ok");
+    }
+}
