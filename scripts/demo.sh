@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-lessons="echo ctime udp"
+lessons="echo ctime oneshot udp"
 
 usage() {
   sed -n '2,11s/^# \{0,1\}//p' "$0"
@@ -28,18 +28,22 @@ lesson=${1:-}
 case "$lesson" in
   echo) server=echo-server client=echo-client ;;
   ctime) server=ctime-server client=ctime-client ;;
+  # --keep-going, so that the server pane outlives the first client.
+  oneshot) server=oneshot-server client=oneshot-client server_flags="--keep-going" ;;
   udp) server=udp-server client=udp-client ;;
   -h | --help) usage; exit 0 ;;
   "") usage >&2; exit 2 ;;
   *) echo "error: unknown lesson '$lesson'; one of: $lessons" >&2; exit 2 ;;
 esac
 
-flags=""
-if [ -n "${PORT:-}" ]; then
-  flags=" -- --port $PORT"
-fi
-server_command="cargo run -q -p $server$flags"
-client_command="cargo run -q -p $client$flags"
+# "cargo run -p NAME -- FLAGS", or just "cargo run -p NAME" when there are no flags.
+command_for() {
+  local flags="$2${PORT:+ --port $PORT}"
+  flags=${flags# }
+  echo "cargo run -q -p $1${flags:+ -- $flags}"
+}
+server_command=$(command_for "$server" "${server_flags:-}")
+client_command=$(command_for "$client" "")
 
 if ! command -v tmux >/dev/null 2>&1; then
   cat <<TEXT

@@ -1,0 +1,213 @@
+//! End-to-end tests of oneshot-client: the real binary against a test listener that shows
+//! exactly what arrived, or that misbehaves on purpose. (The tests of oneshot-server run this
+//! client against the real server.)
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::thread::{self, JoinHandle};
+
+use common::testing::{Finished, check_transcript, run};
+
+fn client(addr: SocketAddr, args: &[&str], stdin: &[u8]) -> Finished {
+    let port = addr.port().to_string();
+    let mut all = vec!["--port", &port];
+    all.extend_from_slice(args);
+    run("oneshot-client", &all, stdin)
+}
+
+/// A one-client server on a free port that reads until the end of the stream, then closes
+/// the connection and hands back what it read.
+fn receiver() -> (SocketAddr, JoinHandle<Vec<u8>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let thread = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut received = Vec::new();
+        // read_to_end returns only at the end of the stream: the client shut down its side.
+        stream.read_to_end(&mut received).expect("read to the end");
+        received
+    });
+    (addr, thread)
+}
+
+#[test]
+fn by_default_it_sends_666_then_the_end_of_the_stream() {
+    let (addr, receiver) = receiver();
+    let session = client(addr, &[], b"ignored, without --stdin");
+    assert_eq!(receiver.join().expect("receiver"), b"666");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(
+        session.stdout,
+        format!("sent 3 bytes to {addr}\nthe server closed the connection\n")
+    );
+    assert!(session.stderr.is_empty(), "{}", session.stderr);
+}
+
+#[test]
+fn message_sends_exactly_its_text() {
+    for flag in ["--message", "-m"] {
+        let (addr, receiver) = receiver();
+        let session = client(addr, &[flag, "hello socket 你好"], b"");
+        assert_eq!(session.code(), Some(0), "{session:?}");
+        assert_eq!(
+            receiver.join().expect("receiver"),
+            "hello socket 你好".as_bytes()
+        );
+        assert!(
+            session.stdout.starts_with("sent 19 bytes to "),
+            "{session:?}"
+        );
+    }
+}
+
+#[test]
+fn stdin_sends_every_byte_of_the_input_even_when_it_is_not_text() {
+    let input: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let (addr, receiver) = receiver();
+    let session = client(addr, &["--stdin"], &input);
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert!(receiver.join().expect("receiver") == input, "bytes changed");
+    assert!(
+        session.stdout.starts_with("sent 300000 bytes to "),
+        "{session:?}"
+    );
+}
+
+#[test]
+fn empty_stdin_sends_nothing_but_the_end_of_the_stream() {
+    let (addr, receiver) = receiver();
+    let session = client(addr, &["--stdin"], b"");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(receiver.join().expect("receiver"), b"");
+    assert_eq!(
+        session.stdout,
+        format!("sent 0 bytes to {addr}\nthe server closed the connection\n")
+    );
+}
+
+#[test]
+fn message_and_stdin_cannot_be_used_together() {
+    let wrong = run("oneshot-client", &["--stdin", "--message", "x"], b"");
+    assert_eq!(wrong.code(), Some(2), "{wrong:?}");
+    assert!(
+        wrong.stderr.contains("cannot be used with"),
+        "{}",
+        wrong.stderr
+    );
+}
+
+#[test]
+fn a_server_that_stops_reading_early_is_reported() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let impatient = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        stream.read_exact(&mut [0; 1]).expect("the first byte");
+        // Closing with "66" unread: the kernel answers with a reset, not an end of stream.
+    });
+    let cut = client(addr, &[], b"");
+    impatient.join().expect("test server");
+    assert_eq!(cut.code(), Some(1), "{cut:?}");
+    // Usually the reset comes while the client waits in step 4, but it may beat the client's
+    // shutdown: either way, one line that names a failure, never "closed the connection".
+    assert!(
+        cut.stderr == "error: the server cut the connection: connection reset by peer\n"
+            || (cut.stderr.starts_with("error: cannot send to the server: ")
+                && cut.stderr.lines().count() == 1),
+        "{}",
+        cut.stderr
+    );
+    assert!(!cut.stdout.contains("closed the connection"), "{cut:?}");
+}
+
+#[test]
+fn a_reply_from_the_server_is_read_and_ignored() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let chatty = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).expect("read to the end");
+        // The client shut down only its sending side: it still receives.
+        stream.write_all(&[b'!'; 10_000]).expect("reply");
+        received
+    });
+    let session = client(addr, &[], b"");
+    assert_eq!(chatty.join().expect("test server"), b"666");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert!(
+        session
+            .stdout
+            .ends_with("the server closed the connection\n")
+    );
+}
+
+#[test]
+fn connection_refused_names_the_command_that_starts_the_server() {
+    // A port that was free a moment ago: nothing listens there now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let refused = run("oneshot-client", &["--port", &port.to_string()], b"");
+    assert_eq!(refused.code(), Some(4), "{refused:?}");
+    assert_eq!(
+        refused.stderr,
+        format!(
+            "error: cannot connect to 127.0.0.1:{port}: connection refused; is the server \
+             running? Start it with: cargo run -p oneshot-server -- --port {port}\n"
+        )
+    );
+    assert!(refused.stdout.is_empty());
+    check_transcript(
+        "docs/en/03-oneshot.md",
+        "refused",
+        &format!(
+            "$ cargo run -p oneshot-client\n{}",
+            refused
+                .stderr
+                .replace(&format!(" -- --port {port}"), "")
+                .replace(&port.to_string(), "8000")
+        ),
+    );
+}
+
+#[test]
+fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
+    let failed = run("oneshot-client", &["--host", "no-such-host.invalid"], b"");
+    assert_eq!(failed.code(), Some(5), "{failed:?}");
+    assert!(
+        failed
+            .stderr
+            .starts_with("error: cannot find host 'no-such-host.invalid': "),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+}
+
+#[test]
+fn help_shows_the_options_and_their_defaults() {
+    let help = run("oneshot-client", &["--help"], b"");
+    assert_eq!(help.code(), Some(0));
+    for wanted in [
+        "--host",
+        "--port",
+        "[default: 8000]",
+        "--message",
+        "[default: 666]",
+        "--stdin",
+    ] {
+        assert!(
+            help.stdout.contains(wanted),
+            "--help lacks {wanted}:\n{}",
+            help.stdout
+        );
+    }
+    let version = run("oneshot-client", &["--version"], b"");
+    assert_eq!(
+        version.stdout,
+        format!("oneshot-client {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
