@@ -293,6 +293,66 @@ pub fn run(package: &str, args: &[&str], stdin: &[u8]) -> Finished {
     finished
 }
 
+/// A port on 127.0.0.1 where nothing listens: it was free a moment ago.
+pub fn unused_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    probe.local_addr().expect("local address").port()
+}
+
+/// Checks what every lesson server does when its port is taken (the caller holds it): one
+/// friendly line on stderr, nothing on stdout, exit code 3.
+pub fn check_port_in_use(package: &str, held_port: u16) {
+    let port = held_port.to_string();
+    let failed = Proc::spawn(package, &["--port", &port]).finish();
+    assert_eq!(failed.code(), Some(3), "{failed:?}");
+    assert_eq!(
+        failed.stderr,
+        format!(
+            "error: cannot listen on 127.0.0.1:{port}: address already in use; another program \
+             (maybe another copy of this server) uses that port; stop it, or pick another port \
+             with --port\n"
+        )
+    );
+    assert!(failed.stdout.is_empty(), "{failed:?}");
+}
+
+/// Checks what a TCP lesson client does when nothing listens: exit code 4 and one line that
+/// names the exact command starting `server`. Returns it as a student sees it with the
+/// lesson's `default_port`: `$ cargo run -p CLIENT` and the line, for a transcript.
+pub fn check_refused(client: &str, server: &str, default_port: u16) -> String {
+    let port = unused_port();
+    let refused = run(client, &["--port", &port.to_string()], b"");
+    assert_eq!(refused.code(), Some(4), "{refused:?}");
+    assert_eq!(
+        refused.stderr,
+        format!(
+            "error: cannot connect to 127.0.0.1:{port}: connection refused; is the server \
+             running? Start it with: cargo run -p {server} -- --port {port}\n"
+        )
+    );
+    assert!(refused.stdout.is_empty(), "{refused:?}");
+    let as_seen = refused
+        .stderr
+        .replace(&format!(" -- --port {port}"), "")
+        .replace(&port.to_string(), &default_port.to_string());
+    format!("$ cargo run -p {client}\n{as_seen}")
+}
+
+/// Checks what a lesson program does with a host name that does not exist: exit code 5 and
+/// one line.
+pub fn check_unknown_host(package: &str) {
+    let failed = run(package, &["--host", "no-such-host.invalid"], b"");
+    assert_eq!(failed.code(), Some(5), "{failed:?}");
+    assert!(
+        failed
+            .stderr
+            .starts_with("error: cannot find host 'no-such-host.invalid': "),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+}
+
 /// Masks what changes from run to run in an address: the server's port is shown as the
 /// lesson's default port (what a student sees with the plain `cargo run` command) and every
 /// other port, picked by the operating system for a client, as `PORT`.

@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use common::testing::{Finished, Proc, check_transcript, run};
+use common::testing::{Finished, Proc, check_refused, check_transcript, check_unknown_host, run};
 
 /// A reply as the stand-in server sends it: the real server's form at a fixed time.
 const STAMP: &str = "[Thu Feb  7 10:00:18 2013] ";
@@ -190,47 +190,13 @@ fn a_server_that_vanishes_mid_reply_is_reported_not_a_panic() {
 
 #[test]
 fn connection_refused_names_the_command_that_starts_the_server() {
-    // A port that was free a moment ago: nothing listens there now.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let refused = run("ctime-client", &["--port", &port.to_string()], b"hello\n");
-    assert_eq!(refused.code(), Some(4), "{refused:?}");
-    assert_eq!(
-        refused.stderr,
-        format!(
-            "error: cannot connect to 127.0.0.1:{port}: connection refused; is the server \
-             running? Start it with: cargo run -p ctime-server -- --port {port}\n"
-        )
-    );
-    assert!(refused.stdout.is_empty());
-    check_transcript(
-        "docs/en/02-ctime.md",
-        "refused",
-        &format!(
-            "$ cargo run -p ctime-client\n{}",
-            refused
-                .stderr
-                .replace(&format!(" -- --port {port}"), "")
-                .replace(&port.to_string(), "8080")
-        ),
-    );
+    let as_seen = check_refused("ctime-client", "ctime-server", 8080);
+    check_transcript("docs/en/02-ctime.md", "refused", &as_seen);
 }
 
 #[test]
 fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
-    let failed = run("ctime-client", &["--host", "no-such-host.invalid"], b"");
-    assert_eq!(failed.code(), Some(5), "{failed:?}");
-    assert!(
-        failed
-            .stderr
-            .starts_with("error: cannot find host 'no-such-host.invalid': "),
-        "{}",
-        failed.stderr
-    );
-    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+    check_unknown_host("ctime-client");
 }
 
 #[test]

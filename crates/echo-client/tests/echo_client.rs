@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::thread;
 
-use common::testing::{Proc, check_transcript, run};
+use common::testing::{Proc, check_refused, check_transcript, check_unknown_host, run};
 
 fn client(addr: SocketAddr, args: &[&str], stdin: &[u8]) -> common::testing::Finished {
     let port = addr.port().to_string();
@@ -50,47 +50,13 @@ fn end_of_input_quits_and_empty_lines_are_skipped() {
 
 #[test]
 fn connection_refused_names_the_command_that_starts_the_server() {
-    // A port that was free a moment ago: nothing listens there now.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let refused = run("echo-client", &["--port", &port.to_string()], b"hello\n");
-    assert_eq!(refused.code(), Some(4), "{refused:?}");
-    assert_eq!(
-        refused.stderr,
-        format!(
-            "error: cannot connect to 127.0.0.1:{port}: connection refused; is the server \
-             running? Start it with: cargo run -p echo-server -- --port {port}\n"
-        )
-    );
-    assert!(refused.stdout.is_empty());
-    check_transcript(
-        "docs/en/01-echo.md",
-        "refused",
-        &format!(
-            "$ cargo run -p echo-client\n{}",
-            refused
-                .stderr
-                .replace(&format!(" -- --port {port}"), "")
-                .replace(&port.to_string(), "9001")
-        ),
-    );
+    let as_seen = check_refused("echo-client", "echo-server", 9001);
+    check_transcript("docs/en/01-echo.md", "refused", &as_seen);
 }
 
 #[test]
 fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
-    let failed = run("echo-client", &["--host", "no-such-host.invalid"], b"");
-    assert_eq!(failed.code(), Some(5), "{failed:?}");
-    assert!(
-        failed
-            .stderr
-            .starts_with("error: cannot find host 'no-such-host.invalid': "),
-        "{}",
-        failed.stderr
-    );
-    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+    check_unknown_host("echo-client");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use common::testing::{Proc, check_transcript, mask_ports, run};
+use common::testing::{Proc, check_port_in_use, check_transcript, mask_ports, run};
 
 const PAGE: &str = "docs/en/01-echo.md";
 
@@ -251,18 +251,7 @@ fn ctrl_c_ends_a_server_that_is_serving_a_client() {
 #[test]
 fn a_port_in_use_gets_one_friendly_line_and_exit_code_3() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = taken.local_addr().expect("addr").port().to_string();
-    let failed = Proc::spawn("echo-server", &["--port", &port]).finish();
-    assert_eq!(failed.code(), Some(3), "{failed:?}");
-    assert_eq!(
-        failed.stderr,
-        format!(
-            "error: cannot listen on 127.0.0.1:{port}: address already in use; another program \
-             (maybe another copy of this server) uses that port; stop it, or pick another port \
-             with --port\n"
-        )
-    );
-    assert!(failed.stdout.is_empty());
+    check_port_in_use("echo-server", taken.local_addr().expect("addr").port());
 }
 
 #[test]

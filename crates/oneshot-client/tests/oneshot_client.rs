@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::thread::{self, JoinHandle};
 
-use common::testing::{Finished, check_transcript, run};
+use common::testing::{Finished, check_refused, check_transcript, check_unknown_host, run};
 
 fn client(addr: SocketAddr, args: &[&str], stdin: &[u8]) -> Finished {
     let port = addr.port().to_string();
@@ -144,47 +144,13 @@ fn a_reply_from_the_server_is_read_and_ignored() {
 
 #[test]
 fn connection_refused_names_the_command_that_starts_the_server() {
-    // A port that was free a moment ago: nothing listens there now.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let refused = run("oneshot-client", &["--port", &port.to_string()], b"");
-    assert_eq!(refused.code(), Some(4), "{refused:?}");
-    assert_eq!(
-        refused.stderr,
-        format!(
-            "error: cannot connect to 127.0.0.1:{port}: connection refused; is the server \
-             running? Start it with: cargo run -p oneshot-server -- --port {port}\n"
-        )
-    );
-    assert!(refused.stdout.is_empty());
-    check_transcript(
-        "docs/en/03-oneshot.md",
-        "refused",
-        &format!(
-            "$ cargo run -p oneshot-client\n{}",
-            refused
-                .stderr
-                .replace(&format!(" -- --port {port}"), "")
-                .replace(&port.to_string(), "8000")
-        ),
-    );
+    let as_seen = check_refused("oneshot-client", "oneshot-server", 8000);
+    check_transcript("docs/en/03-oneshot.md", "refused", &as_seen);
 }
 
 #[test]
 fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
-    let failed = run("oneshot-client", &["--host", "no-such-host.invalid"], b"");
-    assert_eq!(failed.code(), Some(5), "{failed:?}");
-    assert!(
-        failed
-            .stderr
-            .starts_with("error: cannot find host 'no-such-host.invalid': "),
-        "{}",
-        failed.stderr
-    );
-    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+    check_unknown_host("oneshot-client");
 }
 
 #[test]

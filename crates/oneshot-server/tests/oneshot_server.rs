@@ -4,7 +4,9 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 
-use common::testing::{Finished, Proc, check_transcript, mask_ports, run};
+use common::testing::{
+    Finished, Proc, check_port_in_use, check_transcript, check_unknown_host, mask_ports, run,
+};
 
 const PAGE: &str = "docs/en/03-oneshot.md";
 
@@ -314,32 +316,12 @@ fn ctrl_c_while_waiting_for_a_client_exits_0() {
 #[test]
 fn a_port_in_use_gets_one_friendly_line_and_exit_code_3() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = taken.local_addr().expect("addr").port().to_string();
-    let failed = Proc::spawn("oneshot-server", &["--port", &port]).finish();
-    assert_eq!(failed.code(), Some(3), "{failed:?}");
-    assert_eq!(
-        failed.stderr,
-        format!(
-            "error: cannot listen on 127.0.0.1:{port}: address already in use; another program \
-             (maybe another copy of this server) uses that port; stop it, or pick another port \
-             with --port\n"
-        )
-    );
-    assert!(failed.stdout.is_empty());
+    check_port_in_use("oneshot-server", taken.local_addr().expect("addr").port());
 }
 
 #[test]
 fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
-    let failed = run("oneshot-server", &["--host", "no-such-host.invalid"], b"");
-    assert_eq!(failed.code(), Some(5), "{failed:?}");
-    assert!(
-        failed
-            .stderr
-            .starts_with("error: cannot find host 'no-such-host.invalid': "),
-        "{}",
-        failed.stderr
-    );
-    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+    check_unknown_host("oneshot-server");
 }
 
 #[test]

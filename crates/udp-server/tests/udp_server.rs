@@ -5,7 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::thread;
 use std::time::Duration;
 
-use common::testing::{Proc, check_transcript, mask_ports, run};
+use common::testing::{Proc, check_port_in_use, check_transcript, mask_ports, run};
 
 const PAGE: &str = "docs/en/04-udp.md";
 const TUTORIAL_REPLY: &str = "收到您的消息!";
@@ -175,16 +175,7 @@ fn ctrl_c_stops_the_server_with_status_0() {
 #[test]
 fn a_port_in_use_gets_one_friendly_line_and_exit_code_3() {
     let taken = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    let port = taken.local_addr().expect("addr").port().to_string();
-    let failed = Proc::spawn("udp-server", &["--port", &port]).finish();
-    assert_eq!(failed.code(), Some(3), "{failed:?}");
-    assert!(
-        failed.stderr.starts_with(&format!(
-            "error: cannot listen on 127.0.0.1:{port}: address already in use; "
-        )),
-        "{}",
-        failed.stderr
-    );
+    check_port_in_use("udp-server", taken.local_addr().expect("addr").port());
 }
 
 #[test]
