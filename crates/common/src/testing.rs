@@ -293,6 +293,27 @@ pub fn run(package: &str, args: &[&str], stdin: &[u8]) -> Finished {
     finished
 }
 
+/// Checks `--help` (exit code 0, and it names `--host`, `--port` and each of `wanted`) and
+/// `--version` (one line: the package name and its version).
+pub fn check_help(package: &str, wanted: &[&str]) {
+    let help = run(package, &["--help"], b"");
+    assert_eq!(help.code(), Some(0), "{help:?}");
+    for text in ["--host", "--port"].iter().chain(wanted) {
+        assert!(
+            help.stdout.contains(text),
+            "{package} --help lacks {text}:\n{}",
+            help.stdout
+        );
+    }
+    let version = run(package, &["--version"], b"");
+    assert_eq!(version.code(), Some(0), "{version:?}");
+    let words: Vec<&str> = version.stdout.split_whitespace().collect();
+    assert!(
+        matches!(words[..], [name, _] if name == package),
+        "{version:?}"
+    );
+}
+
 /// A port on 127.0.0.1 where nothing listens: it was free a moment ago.
 pub fn unused_port() -> u16 {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");

@@ -6,7 +6,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use common::testing::{Finished, Proc, check_refused, check_transcript, check_unknown_host, run};
+use common::testing::{
+    Finished, Proc, check_help, check_refused, check_transcript, check_unknown_host, run,
+};
 
 /// A reply as the stand-in server sends it: the real server's form at a fixed time.
 const STAMP: &str = "[Thu Feb  7 10:00:18 2013] ";
@@ -201,23 +203,5 @@ fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
 
 #[test]
 fn help_shows_the_options_and_their_defaults() {
-    let help = run("ctime-client", &["--help"], b"");
-    assert_eq!(help.code(), Some(0));
-    for wanted in [
-        "--host",
-        "[default: 127.0.0.1]",
-        "--port",
-        "[default: 8080]",
-    ] {
-        assert!(
-            help.stdout.contains(wanted),
-            "--help lacks {wanted}:\n{}",
-            help.stdout
-        );
-    }
-    let version = run("ctime-client", &["--version"], b"");
-    assert_eq!(
-        version.stdout,
-        format!("ctime-client {}\n", env!("CARGO_PKG_VERSION"))
-    );
+    check_help("ctime-client", &["[default: 127.0.0.1]", "[default: 8080]"]);
 }

@@ -6,7 +6,9 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 use chrono::{Local, NaiveDateTime, TimeDelta};
-use common::testing::{Finished, Proc, check_port_in_use, check_transcript, mask_ports, run};
+use common::testing::{
+    Finished, Proc, check_help, check_port_in_use, check_transcript, mask_ports, run,
+};
 
 const PAGE: &str = "docs/en/02-ctime.md";
 
@@ -429,28 +431,16 @@ fn ipv6_loopback_works_for_server_and_client() {
 
 #[test]
 fn help_shows_the_options_and_their_defaults() {
-    let help = run("ctime-server", &["--help"], b"");
-    assert_eq!(help.code(), Some(0));
-    for wanted in [
-        "--host",
-        "[default: 127.0.0.1]",
-        "--port",
-        "[default: 8080]",
-        "--style",
-        "[default: brackets]",
-        "glued",
-        "--threads",
-    ] {
-        assert!(
-            help.stdout.contains(wanted),
-            "--help lacks {wanted}:\n{}",
-            help.stdout
-        );
-    }
-    let version = run("ctime-server", &["--version"], b"");
-    assert_eq!(
-        version.stdout,
-        format!("ctime-server {}\n", env!("CARGO_PKG_VERSION"))
+    check_help(
+        "ctime-server",
+        &[
+            "[default: 127.0.0.1]",
+            "[default: 8080]",
+            "--style",
+            "[default: brackets]",
+            "glued",
+            "--threads",
+        ],
     );
     let wrong = run("ctime-server", &["--style", "fancy"], b"");
     assert_eq!(wrong.code(), Some(2), "clap's usage error: {wrong:?}");

@@ -5,7 +5,8 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 
 use common::testing::{
-    Finished, Proc, check_port_in_use, check_transcript, check_unknown_host, mask_ports, run,
+    Finished, Proc, check_help, check_port_in_use, check_transcript, check_unknown_host,
+    mask_ports, run,
 };
 
 const PAGE: &str = "docs/en/03-oneshot.md";
@@ -345,27 +346,15 @@ fn ipv6_loopback_works_for_server_and_client() {
 
 #[test]
 fn help_shows_the_options_and_their_defaults() {
-    let help = run("oneshot-server", &["--help"], b"");
-    assert_eq!(help.code(), Some(0));
-    for wanted in [
-        "--host",
-        "[default: 127.0.0.1]",
-        "--port",
-        "[default: 8000]",
-        "--keep-going",
-        "--max-bytes",
-        "[default: 1048576]",
-    ] {
-        assert!(
-            help.stdout.contains(wanted),
-            "--help lacks {wanted}:\n{}",
-            help.stdout
-        );
-    }
-    let version = run("oneshot-server", &["--version"], b"");
-    assert_eq!(
-        version.stdout,
-        format!("oneshot-server {}\n", env!("CARGO_PKG_VERSION"))
+    check_help(
+        "oneshot-server",
+        &[
+            "[default: 127.0.0.1]",
+            "[default: 8000]",
+            "--keep-going",
+            "--max-bytes",
+            "[default: 1048576]",
+        ],
     );
     let wrong = run("oneshot-server", &["--max-bytes", "lots"], b"");
     assert_eq!(wrong.code(), Some(2), "clap's usage error: {wrong:?}");

@@ -4,7 +4,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use common::testing::{Finished, Proc, check_transcript, run};
+use common::testing::{Finished, Proc, check_help, check_transcript, run};
 
 fn client(server: SocketAddr, args: &[&str], stdin: &[u8]) -> Finished {
     let port = server.port().to_string();
@@ -113,5 +113,13 @@ fn a_time_out_of_zero_is_refused() {
         refused.stderr.contains("more than 0 seconds"),
         "{}",
         refused.stderr
+    );
+}
+
+#[test]
+fn help_shows_the_options_and_their_defaults() {
+    check_help(
+        "udp-client",
+        &["[default: 9002]", "--message", "--timeout", "[default: 1]"],
     );
 }
