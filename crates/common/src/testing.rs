@@ -314,6 +314,15 @@ pub fn check_help(package: &str, wanted: &[&str]) {
     );
 }
 
+/// False (and says the test is skipped) on a machine without an IPv6 loopback address.
+pub fn has_ipv6_loopback() -> bool {
+    let available = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !available {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+    }
+    available
+}
+
 /// A port on 127.0.0.1 where nothing listens: it was free a moment ago.
 pub fn unused_port() -> u16 {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");

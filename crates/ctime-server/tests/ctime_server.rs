@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use chrono::{Local, NaiveDateTime, TimeDelta};
 use common::testing::{
-    Finished, Proc, check_help, check_port_in_use, check_transcript, mask_ports, run,
+    Finished, Proc, check_help, check_port_in_use, check_transcript, has_ipv6_loopback, mask_ports,
+    run,
 };
 
 const PAGE: &str = "docs/en/02-ctime.md";
@@ -417,8 +418,7 @@ fn a_port_in_use_gets_one_friendly_line_and_exit_code_3() {
 
 #[test]
 fn ipv6_loopback_works_for_server_and_client() {
-    if TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+    if !has_ipv6_loopback() {
         return;
     }
     let (_server, addr) = start(&["--host", "::1"]);

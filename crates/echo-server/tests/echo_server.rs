@@ -5,7 +5,9 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use common::testing::{Proc, check_help, check_port_in_use, check_transcript, mask_ports, run};
+use common::testing::{
+    Proc, check_help, check_port_in_use, check_transcript, has_ipv6_loopback, mask_ports, run,
+};
 
 const PAGE: &str = "docs/en/01-echo.md";
 
@@ -256,8 +258,7 @@ fn a_port_in_use_gets_one_friendly_line_and_exit_code_3() {
 
 #[test]
 fn ipv6_loopback_works_for_server_and_client() {
-    if TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+    if !has_ipv6_loopback() {
         return;
     }
     let (_server, addr) = start(&["--host", "::1"]);

@@ -6,7 +6,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 
 use common::testing::{
     Finished, Proc, check_help, check_port_in_use, check_transcript, check_unknown_host,
-    mask_ports, run,
+    has_ipv6_loopback, mask_ports, run,
 };
 
 const PAGE: &str = "docs/en/03-oneshot.md";
@@ -327,8 +327,7 @@ fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
 
 #[test]
 fn ipv6_loopback_works_for_server_and_client() {
-    if TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+    if !has_ipv6_loopback() {
         return;
     }
     let (server, addr) = start(&["--host", "::1"]);
