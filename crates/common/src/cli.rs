@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
 
 use crate::Failure;
 
@@ -73,6 +74,18 @@ impl<const DEFAULT_PORT: u16> fmt::Display for HostPort<DEFAULT_PORT> {
     }
 }
 
+/// Reads a time option such as `--timeout 0.5`: a number of seconds, more than 0. For clap's
+/// `value_parser`.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err("give more than 0 seconds".into());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|error| error.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +155,16 @@ mod tests {
     #[test]
     fn bad_port_is_rejected_by_clap() {
         assert!(Args::try_parse_from(["prog", "--port", "70000"]).is_err());
+    }
+
+    #[test]
+    fn seconds_are_positive_numbers() {
+        use super::parse_seconds;
+        assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("NaN").is_err());
+        assert!(parse_seconds("soon").is_err());
+        assert!(parse_seconds("1e30").is_err());
     }
 }

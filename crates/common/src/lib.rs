@@ -6,6 +6,7 @@
 //! - [`Shutdown`]: Ctrl-C that ends a blocking `accept()` loop cleanly;
 //! - [`preview`]: received bytes as a readable, shortened string for log lines, and
 //!   [`strip_line_end`]: a line of input without its line end;
+//! - [`receive_line`]: the next newline-delimited message, with a size limit;
 //! - [`send_all`] and [`recv_exact`]: the send and receive loops of tutorial 000, spelled out;
 //! - [`testing`]: helpers for the end-to-end tests (run the real binaries, wait, clean up).
 //!
@@ -15,14 +16,16 @@
 mod cli;
 mod failure;
 mod input;
+mod lines;
 mod loops;
 mod preview;
 mod shutdown;
 pub mod testing;
 
-pub use cli::HostPort;
+pub use cli::{HostPort, parse_seconds};
 pub use failure::{Failure, describe, exit_code, exit_with};
 pub use input::Prompt;
+pub use lines::{Received, receive_line};
 pub use loops::{recv_exact, send_all};
 pub use preview::{preview, strip_line_end};
 pub use shutdown::{Shutdown, Watched};

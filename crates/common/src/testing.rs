@@ -7,13 +7,15 @@
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+
+use crate::strip_line_end;
 
 /// The longest a test waits for any one thing. Generous, because CI machines are slow; a
 /// passing test never waits this long.
@@ -321,6 +323,89 @@ pub fn has_ipv6_loopback() -> bool {
         eprintln!("skipped: this machine has no IPv6 loopback");
     }
     available
+}
+
+/// A raw TCP client for line-based servers (ctime, chat): sends lines, reads lines, each read
+/// with [`DEADLINE`].
+pub struct LineClient {
+    stream: TcpStream,
+    lines: BufReader<TcpStream>,
+}
+
+impl LineClient {
+    pub fn connect(addr: SocketAddr) -> LineClient {
+        let stream = TcpStream::connect(addr).expect("connect to the server");
+        stream
+            .set_read_timeout(Some(DEADLINE))
+            .expect("read time-out");
+        let lines = BufReader::new(stream.try_clone().expect("clone the stream"));
+        LineClient { stream, lines }
+    }
+
+    /// Sends `line` and a `\n`.
+    pub fn send(&mut self, line: &str) {
+        self.send_bytes(format!("{line}\n").as_bytes());
+    }
+
+    /// Sends bytes as they are.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send to the server");
+    }
+
+    /// The next line, without its `\n`, decoded lossily; `None` at the end of the stream.
+    /// Fails the test if nothing comes before the deadline.
+    pub fn next_line(&mut self) -> Option<String> {
+        let mut line = Vec::new();
+        match self.lines.read_until(b'\n', &mut line) {
+            Ok(0) => None,
+            Ok(_) => Some(String::from_utf8_lossy(strip_line_end(&line)).into_owned()),
+            Err(error) => panic!("no line from the server: {error}"),
+        }
+    }
+
+    /// The next line, which must be there.
+    pub fn line(&mut self) -> String {
+        self.next_line().expect("a line, not the end of the stream")
+    }
+
+    /// Reads lines until `wanted`, and returns the ones before it.
+    pub fn until(&mut self, wanted: &str) -> Vec<String> {
+        let mut before = Vec::new();
+        loop {
+            let line = self.next_line();
+            match line {
+                Some(line) if line == wanted => return before,
+                Some(line) => before.push(line),
+                None => panic!("the stream ended before {wanted:?}; got {before:?}"),
+            }
+        }
+    }
+
+    /// Reads until the server closes the connection (end of stream or reset); returns the
+    /// lines that came before.
+    pub fn until_closed(&mut self) -> Vec<String> {
+        let mut before = Vec::new();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match self.lines.read_until(b'\n', &mut line) {
+                Ok(0) => return before,
+                Ok(_) => before.push(String::from_utf8_lossy(strip_line_end(&line)).into_owned()),
+                Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => return before,
+                Err(error) => panic!("the server did not close the connection: {error}"),
+            }
+        }
+    }
+
+    /// The stream, e.g. to read raw bytes or set options.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// Closes the sending side: the server sees the end of the stream.
+    pub fn finish_sending(&self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
 }
 
 /// A port on 127.0.0.1 where nothing listens: it was free a moment ago.

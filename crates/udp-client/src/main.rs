@@ -44,7 +44,7 @@ struct Args {
     message: Option<String>,
 
     /// How long to wait for each answer, in seconds (e.g. 0.5)
-    #[arg(long, default_value = "1", value_parser = parse_seconds)]
+    #[arg(long, default_value = "1", value_parser = common::parse_seconds)]
     timeout: Duration,
 }
 
@@ -153,14 +153,3 @@ fn ask(socket: &UdpSocket, message: &[u8]) -> Result<Answer, Failure> {
     }
 }
 // ANCHOR_END: ask
-
-/// Reads `--timeout`: a positive number of seconds.
-fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
-    if seconds.is_nan() || seconds <= 0.0 {
-        return Err("the time-out must be more than 0 seconds".into());
-    }
-    Duration::try_from_secs_f64(seconds).map_err(|error| error.to_string())
-}

@@ -1,0 +1,201 @@
+//! Lesson 5 — chat client (tutorial 004), fixed.
+//!
+//! Prints what the others say as soon as it arrives, while you type. Start the server, then
+//! run a client in each of two or three terminals:
+//!
+//!     cargo run -p chat-server
+//!     cargo run -p chat-client                      # type lines; q quits, bye says bye
+//!     printf '/nick ann\nhello\n' | cargo run -p chat-client
+//!
+//! The tutorial's client reads one reply after each line it sends, so it shows what others
+//! said only when you send something, one message at a time. Here a thread of its own
+//! receives, so every message shows up when it arrives.
+
+use std::io::{self, BufReader, IsTerminal, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::ExitCode;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use common::{Failure, HostPort, Prompt, Received, exit_code};
+
+/// The lesson's port, the one tutorial 004 uses.
+const DEFAULT_PORT: u16 = 9003;
+
+/// The server this client talks to, named in the hint when nobody answers.
+const SERVER_PACKAGE: &str = "chat-server";
+
+/// Tutorial 004's prompt ("enter a message (q to quit): "), shown only when a person types.
+const PROMPT: &str = "请输入消息(输入q退出): ";
+
+/// Leaves without sending anything.
+const QUIT: &[u8] = b"q";
+
+/// Is sent, like any line, and then the client leaves (any case, as in the tutorial).
+const BYE: &[u8] = b"bye";
+
+/// The longest line accepted from the server. Its lines are short, but a client must not let
+/// any server fill its memory with one endless line.
+const MAX_MESSAGE: usize = 1024 * 1024;
+
+/// Chat client: prints the room's lines as they arrive and sends the lines you type.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    server: HostPort<DEFAULT_PORT>,
+
+    /// At the end of piped input, keep printing the room's lines for this many seconds
+    #[arg(long, default_value = "1", value_parser = common::parse_seconds)]
+    linger: Duration,
+}
+
+/// What the main thread hears from the other two.
+enum Event {
+    /// The input thread read a line (without its line end).
+    Typed(Vec<u8>),
+    /// The input ended (Ctrl-D, or the end of a piped file).
+    InputEnded,
+    /// The receiving thread saw the connection end (and why, if it broke).
+    ServerGone(Option<io::Error>),
+    /// The input could not be read.
+    InputFailed(Failure),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::exit_with(run(&args))
+}
+
+fn run(args: &Args) -> Result<(), Failure> {
+    // ANCHOR: connect
+    // Step 1 — connect to the server
+    let addrs = args.server.resolve()?;
+    let stream = TcpStream::connect(&addrs[..]).map_err(|error| {
+        Failure::connect(
+            &error,
+            &args.server,
+            &args.server.server_command(SERVER_PACKAGE),
+        )
+    })?;
+    println!("connected to {}", stream.peer_addr()?);
+    // ANCHOR_END: connect
+
+    // ANCHOR: threads
+    // Step 2 — one thread prints the server's lines, another reads yours
+    // Both report to the main thread through one channel, so it can wait for either.
+    let (events, heard) = mpsc::channel();
+    let interactive = io::stdin().is_terminal() && io::stdout().is_terminal();
+    let incoming = stream.try_clone()?;
+    let receiver = {
+        let events = events.clone();
+        thread::spawn(move || receive(incoming, interactive, events))
+    };
+    thread::spawn(move || read_input(events));
+    // ANCHOR_END: threads
+
+    // ANCHOR: send
+    // Step 3 — send each line you type; q leaves at once, bye is sent and then leaves
+    let ended = loop {
+        match heard.recv() {
+            Ok(Event::Typed(line)) => {
+                if line == QUIT {
+                    break None;
+                }
+                send(&stream, &line)?;
+                if line.eq_ignore_ascii_case(BYE) {
+                    break None;
+                }
+            }
+            Ok(Event::InputEnded) => break Some(Instant::now() + args.linger),
+            Ok(Event::ServerGone(why)) => return Err(server_gone(why)),
+            Ok(Event::InputFailed(failure)) => return Err(failure),
+            Err(_) => return Err(server_gone(None)), // both threads ended: cannot happen unseen
+        }
+    };
+    // ANCHOR_END: send
+
+    // ANCHOR: linger
+    // Step 4 — at the end of piped input, keep listening a little, then close
+    // Lines you sent may still be on their way to the others, and their answers to you.
+    if let Some(deadline) = ended {
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match heard.recv_timeout(left) {
+                Ok(Event::ServerGone(None)) => break, // the server said all it had to say
+                Ok(Event::ServerGone(Some(error))) => return Err(server_gone(Some(error))),
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    }
+    // Python: s.close(). Shutting down first ends the receiving thread's read at once.
+    let _ = stream.shutdown(Shutdown::Both);
+    let _ = receiver.join(); // everything it received is printed before we exit
+    Ok(())
+    // ANCHOR_END: linger
+}
+
+/// Sends one line, with the `\n` that tells the server where it ends.
+fn send(mut stream: &TcpStream, line: &[u8]) -> Result<(), Failure> {
+    stream
+        .write_all(&[line, b"\n"].concat())
+        .map_err(|error| Failure::new("cannot send to the server", &error))
+}
+
+/// The connection ended while you still had things to say.
+fn server_gone(why: Option<io::Error>) -> Failure {
+    match why {
+        Some(error) => Failure::new("lost the connection to the server", &error),
+        None => Failure::custom("the server closed the connection", None, exit_code::IO),
+    }
+}
+
+// ANCHOR: receive
+/// The receiving thread: prints every line from the server as soon as it arrives.
+fn receive(stream: TcpStream, interactive: bool, events: Sender<Event>) {
+    let mut lines = BufReader::new(stream);
+    let mut line = Vec::new();
+    let why = loop {
+        match common::receive_line(&mut lines, &mut line, MAX_MESSAGE) {
+            Ok(Received::Line) => show(&String::from_utf8_lossy(&line), interactive),
+            Ok(Received::TooLong) => show("(a line longer than 1 MiB, skipped)", interactive),
+            Ok(Received::End) => break None,
+            Err(error) => break Some(error),
+        }
+    };
+    let _ = events.send(Event::ServerGone(why));
+}
+
+/// Prints a line from the room. While a person types, the prompt is on screen: the line goes
+/// in its place (`\r` and "erase line"), and the prompt comes back after it.
+fn show(line: &str, interactive: bool) {
+    let mut out = io::stdout().lock();
+    let _ = if interactive {
+        write!(out, "\r\x1b[2K{line}\n{PROMPT}")
+    } else {
+        writeln!(out, "{line}")
+    };
+    let _ = out.flush();
+}
+// ANCHOR_END: receive
+
+// ANCHOR: read-input
+/// The input thread: reads lines with the tutorial's prompt and hands them to the main thread.
+fn read_input(events: Sender<Event>) {
+    let mut input = Prompt::new(PROMPT);
+    loop {
+        let event = match input.next_line() {
+            Ok(Some([])) => continue, // an empty line: nothing to say
+            Ok(Some(line)) => Event::Typed(line.to_vec()),
+            Ok(None) => Event::InputEnded,
+            Err(failure) => Event::InputFailed(failure),
+        };
+        let last = !matches!(event, Event::Typed(_));
+        if events.send(event).is_err() || last {
+            return; // the main thread is done, or there is nothing more to read
+        }
+    }
+}
+// ANCHOR_END: read-input
