@@ -1,0 +1,185 @@
+//! Lesson 6 — async echo client with tokio (tutorial 004's asyncio client).
+//!
+//! Sends `Hello, world!` to the async echo server, like the tutorial, and prints the upper-case
+//! answer. Start the server first, then:
+//!
+//!     cargo run -p async-echo-client                           # sends Hello, world!
+//!     cargo run -p async-echo-client -- --message 'hello socket'
+//!     printf 'one\ntwo\n' | cargo run -p async-echo-client -- --stdin   # one answer per line
+
+use std::io;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use common::{Failure, HostPort, exit_code};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// The lesson's port, the one tutorial 004's asyncio server uses.
+const DEFAULT_PORT: u16 = 8888;
+
+/// The server this client talks to, named in the hint when nobody answers.
+const SERVER_PACKAGE: &str = "async-echo-server";
+
+/// What the tutorial's client sends.
+const DEFAULT_MESSAGE: &str = "Hello, world!";
+
+/// How long to wait for the connection, and for each answer, unless `--timeout` says
+/// otherwise. The tutorial waits for ever; on this machine an answer takes far less than a
+/// millisecond, so ten seconds only ever runs out when something is wrong.
+const TIMEOUT_SECS: u64 = 10;
+
+/// How much of an answer that is not the expected echo is read, to show it.
+const SHOWN_AT_MOST: u64 = 1024;
+
+/// Async TCP client: sends a message to the async echo server and prints the answer.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    server: HostPort<DEFAULT_PORT>,
+
+    /// The text to send
+    #[arg(long, short, default_value = DEFAULT_MESSAGE, conflicts_with = "stdin")]
+    message: String,
+
+    /// Send each line of standard input instead, and print each answer, until the input ends
+    #[arg(long)]
+    stdin: bool,
+
+    /// Seconds to wait for the connection, and for each answer
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = TIMEOUT_SECS,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    timeout: u64,
+}
+
+/// One connection and one conversation: a single thread is all this client needs, so it asks
+/// tokio for the lighter `current_thread` runtime instead of a thread per CPU core.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    common::exit_with(run(&args).await)
+}
+
+async fn run(args: &Args) -> Result<(), Failure> {
+    let wait = Duration::from_secs(args.timeout);
+
+    // ANCHOR: connect
+    // Step 1 — connect to the server, but do not wait for ever
+    // Python: reader, writer = await asyncio.open_connection('127.0.0.1', 8888)
+    let addrs = args.server.resolve()?;
+    let connected = match timeout(wait, TcpStream::connect(&addrs[..])).await {
+        Ok(connected) => connected,
+        Err(elapsed) => Err(elapsed.into()), // an io::Error of kind TimedOut
+    };
+    let mut stream = connected.map_err(|error| {
+        Failure::connect(
+            &error,
+            &args.server,
+            &args.server.server_command(SERVER_PACKAGE),
+        )
+    })?;
+    // ANCHOR_END: connect
+
+    // ANCHOR: message
+    // Step 2 — send the message, print the answer, like the tutorial
+    if !args.stdin {
+        send_and_print(&mut stream, args.message.as_bytes(), wait).await?;
+    }
+    // ANCHOR_END: message
+
+    // ANCHOR: stdin
+    // Step 3 — with --stdin: one line of input, one answer, until the input ends
+    if args.stdin {
+        let mut input = BufReader::new(tokio::io::stdin());
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let read = input.read_until(b'\n', &mut line).await;
+            if read.map_err(|error| Failure::new("cannot read the input", &error))? == 0 {
+                break; // end of input: Ctrl-D, or the end of a file or a pipe
+            }
+            let message = common::strip_line_end(&line);
+            if !message.is_empty() {
+                send_and_print(&mut stream, message, wait).await?; // nothing gets nothing back
+            }
+        }
+    }
+    // ANCHOR_END: stdin
+
+    // ANCHOR: close
+    // Step 4 — close the connection
+    // Python: writer.close(). Dropping the stream closes it.
+    drop(stream);
+    Ok(())
+    // ANCHOR_END: close
+}
+
+// ANCHOR: send-and-print
+/// Sends one message, and prints it and its answer the way the tutorial's client does.
+async fn send_and_print(
+    stream: &mut TcpStream,
+    message: &[u8],
+    wait: Duration,
+) -> Result<(), Failure> {
+    // Python: print(f'Send: {message}')
+    println!("Send: {}", String::from_utf8_lossy(message));
+    let answer = exchange(stream, message, wait).await?;
+    // Python: print(f'Received: {data.decode()}')
+    println!("Received: {}", String::from_utf8_lossy(&answer));
+    Ok(())
+}
+// ANCHOR_END: send-and-print
+
+// ANCHOR: exchange
+/// Sends `message` and receives the answer: as many bytes as were sent, however many reads
+/// that takes. One `read(100)`, as in the tutorial, may return only part of it. The answer
+/// must be the message in upper case; anything else (such as "server busy") is an error.
+async fn exchange(
+    stream: &mut TcpStream,
+    message: &[u8],
+    wait: Duration,
+) -> Result<Vec<u8>, Failure> {
+    // Python: writer.write(message.encode()); await writer.drain()
+    stream
+        .write_all(message)
+        .await
+        .map_err(|error| Failure::new("cannot send to the server", &error))?;
+
+    // Python: data = await reader.read(100), repeated until the whole answer is in
+    let mut answer = Vec::with_capacity(message.len());
+    let mut until_complete = (&mut *stream).take(message.len() as u64);
+    match timeout(wait, until_complete.read_to_end(&mut answer)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => return Err(Failure::new("cannot receive the answer", &error)),
+        Err(elapsed) => return Err(Failure::new("no answer from the server", &elapsed.into())),
+    }
+
+    let expected = message.to_ascii_uppercase();
+    if answer == expected {
+        return Ok(answer);
+    }
+    if expected.starts_with(&answer) {
+        // The right bytes, but the server closed the connection before the last of them.
+        let error = io::Error::from(io::ErrorKind::UnexpectedEof);
+        return Err(Failure::new("no complete answer from the server", &error));
+    }
+    // Not our echo: most likely the server turned us away. Read the rest, to show all of it.
+    let mut rest = (&mut *stream).take(SHOWN_AT_MOST);
+    let _ = timeout(wait, rest.read_to_end(&mut answer)).await;
+    Err(Failure::custom(
+        format!(
+            "unexpected answer from the server: {}",
+            common::preview(&answer)
+        ),
+        None,
+        exit_code::IO,
+    ))
+}
+// ANCHOR_END: exchange
