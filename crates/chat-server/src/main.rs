@@ -93,8 +93,11 @@ fn serve(args: &Args) -> Result<(), Failure> {
     println!("listening on {}", listener.local_addr()?);
     // ANCHOR_END: bind
 
+    // ANCHOR: ctrl-c
     // Step 2 — let Ctrl-C stop the server cleanly
+    // Ctrl-C wakes the accept() below (see lesson 1); step 8 then empties the room.
     let shutdown = Shutdown::on_ctrl_c(&listener)?;
+    // ANCHOR_END: ctrl-c
 
     // ANCHOR: accept
     let limits = Limits {

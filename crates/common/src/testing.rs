@@ -225,6 +225,12 @@ impl Proc {
     /// Closes standard input, waits for the program to exit and returns all it printed.
     pub fn finish(mut self) -> Finished {
         self.close_stdin();
+        self.wait_for_exit()
+    }
+
+    /// Waits for the program to exit by itself, its standard input still open, and returns
+    /// all it printed.
+    pub fn wait_for_exit(mut self) -> Finished {
         let deadline = Instant::now() + DEADLINE;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
