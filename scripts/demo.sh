@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-lessons="echo ctime oneshot udp"
+lessons="echo ctime oneshot udp chat async"
 
 usage() {
   sed -n '2,11s/^# \{0,1\}//p' "$0"
@@ -31,6 +31,8 @@ case "$lesson" in
   # --keep-going, so that the server pane outlives the first client.
   oneshot) server=oneshot-server client=oneshot-client server_flags="--keep-going" ;;
   udp) server=udp-server client=udp-client ;;
+  chat) server=chat-server client=chat-client ;;
+  async) server=async-echo-server client=async-echo-client ;;
   -h | --help) usage; exit 0 ;;
   "") usage >&2; exit 2 ;;
   *) echo "error: unknown lesson '$lesson'; one of: $lessons" >&2; exit 2 ;;

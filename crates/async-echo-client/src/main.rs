@@ -26,11 +26,6 @@ const SERVER_PACKAGE: &str = "async-echo-server";
 /// What the tutorial's client sends.
 const DEFAULT_MESSAGE: &str = "Hello, world!";
 
-/// How long to wait for the connection, and for each answer, unless `--timeout` says
-/// otherwise. The tutorial waits for ever; on this machine an answer takes far less than a
-/// millisecond, so ten seconds only ever runs out when something is wrong.
-const TIMEOUT_SECS: u64 = 10;
-
 /// How much of an answer that is not the expected echo is read, to show it.
 const SHOWN_AT_MOST: u64 = 1024;
 
@@ -50,13 +45,8 @@ struct Args {
     stdin: bool,
 
     /// Seconds to wait for the connection, and for each answer
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = TIMEOUT_SECS,
-        value_parser = clap::value_parser!(u64).range(1..)
-    )]
-    timeout: u64,
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = common::parse_seconds)]
+    timeout: Duration,
 }
 
 /// One connection and one conversation: a single thread is all this client needs, so it asks
@@ -68,7 +58,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: &Args) -> Result<(), Failure> {
-    let wait = Duration::from_secs(args.timeout);
+    // The tutorial waits for ever; on this machine an answer takes far less than a
+    // millisecond, so the default of ten seconds only ever runs out when something is wrong.
+    let wait = args.timeout;
 
     // ANCHOR: connect
     // Step 1 — connect to the server, but do not wait for ever
