@@ -79,7 +79,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     // ANCHOR: shutdown
     // Step 3 — shut down the sending side: the server sees the end of the stream
     // Python: client.shutdown(socket.SHUT_WR)
-    stream.shutdown(Shutdown::Write).map_err(cannot_send)?;
+    // It fails only if the server already cut the connection (see step 4).
+    stream.shutdown(Shutdown::Write).map_err(server_cut)?;
     println!("sent {sent} bytes to {server_addr}");
     // ANCHOR_END: shutdown
 
@@ -89,8 +90,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Our server sends nothing back, so this read waits for its end of stream. If the server
     // stopped reading before the end of our message, its socket answers with a reset instead,
     // and this is where we hear about it.
-    io::copy(&mut stream, &mut io::sink())
-        .map_err(|error| Failure::new("the server cut the connection", &error))?;
+    io::copy(&mut stream, &mut io::sink()).map_err(server_cut)?;
     println!("the server closed the connection");
     // ANCHOR_END: wait
 
@@ -125,6 +125,11 @@ fn send_stdin(stream: &mut TcpStream) -> Result<usize, Failure> {
     }
 }
 // ANCHOR_END: send-stdin
+
+/// The server stopped reading before the end of our message, and reset the connection.
+fn server_cut(error: io::Error) -> Failure {
+    Failure::new("the server cut the connection", &error)
+}
 
 /// A failed send: usually the server closed or reset the connection before we were done.
 fn cannot_send(error: io::Error) -> Failure {

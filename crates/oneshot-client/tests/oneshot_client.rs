@@ -111,11 +111,13 @@ fn a_server_that_stops_reading_early_is_reported() {
     impatient.join().expect("test server");
     assert_eq!(cut.code(), Some(1), "{cut:?}");
     // Usually the reset comes while the client waits in step 4, but it may beat the client's
-    // shutdown: either way, one line that names a failure, never "closed the connection".
+    // shutdown (step 3) or even its send (step 2): either way, one line that names a failure,
+    // never "closed the connection".
     assert!(
-        cut.stderr == "error: the server cut the connection: connection reset by peer\n"
-            || (cut.stderr.starts_with("error: cannot send to the server: ")
-                && cut.stderr.lines().count() == 1),
+        (cut.stderr
+            .starts_with("error: the server cut the connection: ")
+            || cut.stderr.starts_with("error: cannot send to the server: "))
+            && cut.stderr.lines().count() == 1,
         "{}",
         cut.stderr
     );

@@ -9,7 +9,7 @@
 //! UDP promises nothing: a datagram or its answer can be lost. So the client waits for each
 //! answer only `--timeout` seconds (default 1), says so when none came, and carries on.
 
-use std::io::ErrorKind;
+use std::io::{self, ErrorKind};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -138,7 +138,7 @@ fn ask(socket: &UdpSocket, message: &[u8]) -> Result<Answer, Failure> {
     match socket.send(message) {
         Ok(_) => {}
         // A refusal of an earlier datagram can surface here, on the next send.
-        Err(error) if error.kind() == ErrorKind::ConnectionRefused => return Ok(Answer::Refused),
+        Err(error) if refused(&error) => return Ok(Answer::Refused),
         Err(error) => return Err(Failure::new("cannot send the datagram", &error)),
     }
     // Python: resp, server = s.recvfrom(BUFSIZ)
@@ -148,8 +148,17 @@ fn ask(socket: &UdpSocket, message: &[u8]) -> Result<Answer, Failure> {
         Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
             Ok(Answer::Silence)
         }
-        Err(error) if error.kind() == ErrorKind::ConnectionRefused => Ok(Answer::Refused),
+        Err(error) if refused(&error) => Ok(Answer::Refused),
         Err(error) => Err(Failure::new("cannot receive the answer", &error)),
     }
+}
+
+/// "Nothing listens on that port", as the server's machine said it. Linux and macOS report
+/// it as a refused connection; Windows as a reset connection (WSAECONNRESET).
+fn refused(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
+    )
 }
 // ANCHOR_END: ask
