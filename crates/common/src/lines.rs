@@ -88,4 +88,21 @@ mod tests {
         );
         assert_eq!(found[3].1, b"ok");
     }
+
+    #[test]
+    fn a_huge_line_is_skipped_without_keeping_it() {
+        let input = [&vec![b'x'; 1000][..], b"\nok"].concat();
+        let mut reader = std::io::BufReader::with_capacity(16, &input[..]);
+        let mut line = Vec::new();
+        assert_eq!(
+            receive_line(&mut reader, &mut line, 10).expect("read"),
+            Received::TooLong
+        );
+        assert!(line.len() <= 11, "kept {} bytes", line.len());
+        assert_eq!(
+            receive_line(&mut reader, &mut line, 10).expect("read"),
+            Received::Line
+        );
+        assert_eq!(line, b"ok");
+    }
 }

@@ -13,7 +13,7 @@
 //! A message is one line: the server answers when it sees the `\n` that ends it (or the end
 //! of the stream), never just because one read returned some bytes.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread;
@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use chrono::{Local, NaiveDateTime};
 use clap::{Parser, ValueEnum};
-use common::{Failure, HostPort, Shutdown};
+use common::{Failure, HostPort, Received, Shutdown, receive_line};
 
 /// The lesson's port, the one tutorial 003 uses (tutorial 001 uses 9999).
 const DEFAULT_PORT: u16 = 8080;
@@ -162,7 +162,7 @@ fn answer_lines(
     let mut line = Vec::new();
     loop {
         // Python: data = conn.recv(BUFSIZE), but a whole line, however many reads it takes
-        let reply = match receive_line(&mut requests, &mut line)? {
+        let reply = match receive_line(&mut requests, &mut line, MAX_LINE)? {
             Received::End => return Ok(()), // Python: `if not data: break`
             Received::Line => {
                 println!("received from {peer}: {}", common::preview(&line));
@@ -178,42 +178,6 @@ fn answer_lines(
     }
 }
 // ANCHOR_END: answer-lines
-
-// ANCHOR: receive-line
-/// What [`receive_line`] found in the stream.
-#[derive(Debug, PartialEq, Eq)]
-enum Received {
-    /// A message, now in `line` without its line end. The last line of the stream counts
-    /// even if the client closed the connection without sending its `\n`.
-    Line,
-    /// A line longer than [`MAX_LINE`]; the rest of it, up to its `\n`, was read and dropped.
-    TooLong,
-    /// The end of the stream: the client closed its side of the connection.
-    End,
-}
-
-/// Reads the next line into `line`, keeping at most `MAX_LINE + 1` bytes in memory.
-fn receive_line(requests: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<Received> {
-    line.clear();
-    // `take` makes `read_until` stop after MAX_LINE + 1 bytes even if no `\n` came.
-    let limit = MAX_LINE as u64 + 1;
-    if requests.by_ref().take(limit).read_until(b'\n', line)? == 0 {
-        return Ok(Received::End);
-    }
-    if line.ends_with(b"\n") {
-        line.pop();
-        if line.ends_with(b"\r") {
-            line.pop(); // `\r\n`, what telnet and Windows send
-        }
-        Ok(Received::Line)
-    } else if line.len() <= MAX_LINE {
-        Ok(Received::Line) // the stream ended in the middle of a line: answer it anyway
-    } else {
-        requests.skip_until(b'\n')?; // drop the rest, one buffer at a time
-        Ok(Received::TooLong)
-    }
-}
-// ANCHOR_END: receive-line
 
 // ANCHOR: stamp
 /// The reply to `message` received at `now`, ending with the `\n` that tells the client where
@@ -296,57 +260,5 @@ mod tests {
             stamp(Style::Glued, now, b"\xff\xfe"),
             b"Thu Feb  7 10:00:18 2013\xff\xfe\n"
         );
-    }
-
-    /// Every line `receive_line` finds in `input`, until the end of the stream.
-    fn lines(mut input: &[u8]) -> Vec<(Received, Vec<u8>)> {
-        let mut found = Vec::new();
-        let mut line = Vec::new();
-        loop {
-            match receive_line(&mut input, &mut line).expect("reading memory never fails") {
-                Received::End => return found,
-                received => found.push((received, line.clone())),
-            }
-        }
-    }
-
-    #[test]
-    fn lines_end_with_newline_or_crlf_and_the_last_may_have_neither() {
-        assert_eq!(
-            lines(b"one\ntwo\r\n\nlast"),
-            [
-                (Received::Line, b"one".to_vec()),
-                (Received::Line, b"two".to_vec()),
-                (Received::Line, b"".to_vec()),
-                (Received::Line, b"last".to_vec()),
-            ]
-        );
-        assert_eq!(lines(b""), []);
-    }
-
-    #[test]
-    fn a_line_of_max_line_bytes_fits_and_one_more_byte_does_not() {
-        let longest = vec![b'x'; MAX_LINE];
-        let input = [&longest[..], b"\n", &longest[..], b"x\nafter\n"].concat();
-        let found = lines(&input);
-        assert_eq!(found.len(), 3);
-        assert_eq!(found[0], (Received::Line, longest));
-        assert_eq!(found[1].0, Received::TooLong);
-        assert_eq!(found[2], (Received::Line, b"after".to_vec()));
-    }
-
-    #[test]
-    fn a_huge_line_is_skipped_without_keeping_it() {
-        let input = [&vec![b'x'; 10 * MAX_LINE][..], b"\nok"].concat();
-        let mut reader = BufReader::new(&input[..]);
-        let mut line = Vec::new();
-        let received = receive_line(&mut reader, &mut line).expect("read");
-        assert_eq!(received, Received::TooLong);
-        assert!(line.len() <= MAX_LINE + 1, "kept {} bytes", line.len());
-        assert_eq!(
-            receive_line(&mut reader, &mut line).expect("read"),
-            Received::Line
-        );
-        assert_eq!(line, b"ok");
     }
 }
