@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::testing::{
     DEADLINE, Finished, Proc, check_help, check_port_in_use, check_transcript, check_unknown_host,
-    has_ipv6_loopback, mask_ports, run,
+    has_ipv6_loopback, mask_ports, run, vanish_mid_message,
 };
 
 const PAGE: &str = "docs/en/06-async-echo.md";
@@ -179,14 +179,7 @@ fn with_the_tutorials_buffer_one_message_arrives_in_several_reads() {
 #[test]
 fn a_client_that_vanishes_mid_message_does_not_hurt_the_server() {
     let (mut server, addr) = start(&[]);
-    let mut rude = TcpStream::connect(addr).expect("connect");
-    rude.write_all(&vec![b'x'; 100_000]).expect("send");
-    server.wait_for("received ");
-    // Closing a socket with unread data in it (the answers) makes the kernel send a reset
-    // (RST) instead of a polite end of stream.
-    drop(rude);
-    let left = server.wait_for(" left");
-    assert!(left.contains(" left: "), "the server says why: {left}");
+    vanish_mid_message(&mut server, addr);
 
     let after = client(addr, &["--message", "still alive"], b"");
     assert_eq!(after.code(), Some(0), "{after:?}");

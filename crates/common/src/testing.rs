@@ -331,6 +331,21 @@ pub fn has_ipv6_loopback() -> bool {
     available
 }
 
+/// Connects to `server`, sends 100,000 bytes, and vanishes with a reset while the server is
+/// still busy with them (closing a socket with unread data in it makes the kernel send a reset,
+/// RST, instead of a polite end of stream). Checks that the server logs why the client left.
+pub fn vanish_mid_message(server: &mut Proc, addr: SocketAddr) {
+    let mut rude = TcpStream::connect(addr).expect("connect");
+    rude.write_all(&vec![b'x'; 100_000]).expect("send");
+    server.wait_for("received ");
+    drop(rude);
+    let left = server.wait_for(" left");
+    assert!(
+        left.contains(" left: "),
+        "the server says why the client left: {left}"
+    );
+}
+
 /// A raw TCP client for line-based servers (ctime, chat): sends lines, reads lines, each read
 /// with [`DEADLINE`].
 pub struct LineClient {
