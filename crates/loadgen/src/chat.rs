@@ -1,0 +1,543 @@
+//! `loadgen chat`: fan-out through the chat room. N clients join; K of them send M lines each;
+//! every line must reach the N − 1 other clients. Each client reads all the time (the server
+//! cuts off a client that does not keep up), and every delivery is timed from its send.
+//!
+//! A line loadgen sends reads `lg:TAG SENDER NUMBER SENT_NS xxxx...`: TAG tells this run's
+//! lines from anyone else's, SENDER and NUMBER identify the line, SENT_NS is when it was sent
+//! (nanoseconds since loadgen started), and the x's pad it to `--size`. The server delivers it
+//! as `NAME: lg:TAG ...`; notices (`* ...`) and errors (`! ...`) are counted apart.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Failure, HostPort};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::report::Results;
+use crate::stats::{
+    self, Counters, Cut, ErrorCounts, Latency, LatencySummary, Limits, Progress, RunOptions,
+    thousands,
+};
+use crate::target;
+
+/// The chat server's port (lesson 5).
+const CHAT_PORT: u16 = 9003;
+
+/// The longest line loadgen reads; the server's own limit is 4 KiB.
+const MAX_LINE: u64 = 64 * 1024;
+
+/// The most padding a line may carry: with its header it stays under the server's 4 KiB.
+const MAX_SIZE: u64 = 3_000;
+
+/// How often the end of the run checks whether the last deliveries have arrived.
+const DRAIN_CHECK: Duration = Duration::from_millis(50);
+
+/// Chat fan-out.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    target: HostPort<CHAT_PORT>,
+
+    /// Clients in the room, all connected before anyone talks
+    #[arg(long, short = 'c', default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=60_000))]
+    clients: u32,
+
+    /// How many of the clients send (the first K to connect)
+    #[arg(long, short = 'k', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    senders: u32,
+
+    /// Lines each sender sends
+    #[arg(long, short = 'm', default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    messages: u64,
+
+    /// Padding bytes in each line (the line is about 40 bytes longer)
+    #[arg(long, short = 's', default_value_t = 32, value_parser = clap::value_parser!(u64).range(0..=MAX_SIZE))]
+    size: u64,
+
+    /// Lines per second per sender; 0 sends as fast as the connection takes them
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    rate: f64,
+
+    /// After the last line is sent, stop waiting for deliveries once none arrived for this many
+    /// seconds
+    #[arg(long, default_value_t = 3.0, value_parser = non_negative)]
+    drain: f64,
+
+    #[command(flatten)]
+    run: RunOptions,
+}
+
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && (0.0..=1e9).contains(&value) => Ok(value),
+        _ => Err(format!("'{text}' is not a number from 0 to 1e9")),
+    }
+}
+
+/// The results of one `loadgen chat` run, as saved with `--json`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ChatResults {
+    pub label: Option<String>,
+    pub target: String,
+    pub clients: u64,
+    pub senders: u64,
+    pub messages: u64,
+    pub size: u64,
+    pub rate: f64,
+    /// Clients that joined the room.
+    pub connected: u64,
+    pub connect_s: f64,
+    /// Lines sent, all senders together.
+    pub sent: u64,
+    /// Deliveries due: every line sent, to every other client that joined.
+    pub expected: u64,
+    /// Deliveries that arrived.
+    pub delivered: u64,
+    /// `expected − delivered`.
+    pub lost: u64,
+    /// Deliveries per second, from the first send to the last delivery.
+    pub deliveries_per_s: f64,
+    /// From send to delivery.
+    pub latency: LatencySummary,
+    /// Clients the server closed before the end (it cuts off clients that read too slowly).
+    pub cut_off: u64,
+    pub elapsed_s: f64,
+    pub partial: bool,
+    pub errors: u64,
+    pub error_kinds: ErrorCounts,
+}
+
+/// What the readers share.
+struct Room {
+    /// `lg:TAG `: what starts the text of this run's lines.
+    tag: String,
+    limits: Arc<Limits>,
+    counters: Arc<Counters>,
+    latency: Latency,
+    /// Lines sent so far, for the progress line.
+    sent: AtomicU64,
+    /// When the first line was sent and the last one delivered, in ns since the start.
+    first_send_ns: AtomicU64,
+    last_delivery_ns: AtomicU64,
+}
+
+/// What one client heard.
+#[derive(Default)]
+struct Heard {
+    delivered: u64,
+    cut_off: bool,
+    errors: ErrorCounts,
+}
+
+/// One line from the server, sorted.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// `* ...`: someone joined, left, changed name, was cut off.
+    Notice,
+    /// `! ...`: the server tells this client about an error.
+    Error(String),
+    /// One of this run's lines, delivered.
+    Ours { sender: u64, sent_ns: u64 },
+    /// Anything else: another program's chat, a line that is not ours.
+    Foreign,
+}
+
+fn sort(line: &[u8], tag: &str) -> Line {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.starts_with(b"* ") {
+        return Line::Notice;
+    }
+    if line.starts_with(b"! ") {
+        return Line::Error(String::from_utf8_lossy(line).into_owned());
+    }
+    // `NAME: text`: the text starts after the first ": " (an address has no space).
+    let Some(at) = line.windows(2).position(|pair| pair == b": ") else {
+        return Line::Foreign;
+    };
+    let Some(fields) = line[at + 2..].strip_prefix(tag.as_bytes()) else {
+        return Line::Foreign;
+    };
+    let mut fields = fields
+        .split(|&byte| byte == b' ')
+        .map(|field| std::str::from_utf8(field).ok()?.parse::<u64>().ok());
+    match (
+        fields.next().flatten(),
+        fields.next().flatten(),
+        fields.next().flatten(),
+    ) {
+        (Some(sender), Some(_number), Some(sent_ns)) => Line::Ours { sender, sent_ns },
+        _ => Line::Foreign,
+    }
+}
+
+pub async fn run(args: Args) -> Result<(), Failure> {
+    let addrs = target::loopback(&args.target)?;
+    let hint = target::server_command("chat-server", args.target.port, CHAT_PORT, &[]);
+    let limits = Limits::start(&args.run);
+
+    let counters = Arc::new(Counters::default());
+    let room = Arc::new(Room {
+        tag: format!("lg:{:x}{:x} ", std::process::id(), limits.now_ns() % 0xffff),
+        limits: Arc::clone(&limits),
+        counters: Arc::clone(&counters),
+        latency: Latency::new(),
+        sent: AtomicU64::new(0),
+        first_send_ns: AtomicU64::new(u64::MAX),
+        last_delivery_ns: AtomicU64::new(0),
+    });
+    let clients = args.clients;
+    let progress = {
+        let room = Arc::clone(&room);
+        Progress::start(&args.run, &limits, &counters, move |c, seconds| {
+            format!(
+                "chat: {}/{clients} joined, {} lines sent, {} delivered, {} errors, {seconds:.1} s",
+                thousands(Counters::get(&c.connected)),
+                thousands(room.sent.load(Ordering::Relaxed)),
+                thousands(Counters::get(&c.done)),
+                thousands(Counters::get(&c.errors)),
+            )
+        })
+    };
+
+    // Phase 1: everyone joins, and starts reading at once.
+    let (stop, stopped) = watch::channel(false);
+    let opened = {
+        let room = Arc::clone(&room);
+        target::connect_all(
+            &addrs,
+            &hint,
+            args.clients as usize,
+            &args.run,
+            &limits,
+            &counters,
+            move |index, stream| join(index, stream, Arc::clone(&room), stopped.clone()),
+        )
+        .await?
+    };
+    let (addr, members, mut errors) = (opened.addr, opened.set_up, opened.errors);
+    let connected = members.len() as u64;
+    let connect_s = limits.start.elapsed().as_secs_f64();
+
+    // Phase 2: the first K members talk; the others keep their connection open and listen.
+    let mut readers = Vec::with_capacity(members.len());
+    let mut quiet = Vec::with_capacity(members.len());
+    let mut talks = JoinSet::new();
+    for (position, (index, (reader, writer))) in members.into_iter().enumerate() {
+        readers.push(reader);
+        if position < args.senders as usize {
+            let room = Arc::clone(&room);
+            let (messages, size, rate) = (args.messages, args.size as usize, args.rate);
+            talks.spawn(talk(writer, index as u64, messages, size, rate, room));
+        } else {
+            quiet.push(writer);
+        }
+    }
+    let mut sent = 0;
+    while let Some(joined) = talks.join_next().await {
+        match joined {
+            Ok((writer, count, talk_errors)) => {
+                sent += count;
+                errors.merge(talk_errors);
+                quiet.push(writer); // stays open until the end
+            }
+            Err(panicked) => errors.add(format!("sender task failed: {panicked}")),
+        }
+    }
+
+    // Phase 3: wait for the last deliveries, until all arrived or none came for --drain s.
+    let expected = sent * connected.saturating_sub(1);
+    let drain = Duration::from_secs_f64(args.drain.clamp(0.0, 600.0));
+    let mut seen = Counters::get(&counters.done);
+    let mut quiet_since = Instant::now();
+    while seen < expected
+        && quiet_since.elapsed() < drain
+        && Instant::now() < limits.hard_end()
+        && !limits.interrupted()
+    {
+        tokio::time::sleep(DRAIN_CHECK).await;
+        let now = Counters::get(&counters.done);
+        if now != seen {
+            seen = now;
+            quiet_since = Instant::now();
+        }
+    }
+    let _ = stop.send(true);
+    let (mut delivered, mut cut_off) = (0, 0);
+    for reader in readers {
+        match reader.await {
+            Ok(heard) => {
+                delivered += heard.delivered;
+                cut_off += u64::from(heard.cut_off);
+                errors.merge(heard.errors);
+            }
+            Err(panicked) => errors.add(format!("reader task failed: {panicked}")),
+        }
+    }
+    drop(quiet);
+    progress.finish();
+
+    let first = room.first_send_ns.load(Ordering::Relaxed);
+    let last = room.last_delivery_ns.load(Ordering::Relaxed);
+    let seconds = last.saturating_sub(first) as f64 / 1e9;
+    let results = ChatResults {
+        label: args.run.label.clone(),
+        target: addr.to_string(),
+        clients: u64::from(args.clients),
+        senders: u64::from(args.senders).min(connected),
+        messages: args.messages,
+        size: args.size,
+        rate: args.rate,
+        connected,
+        connect_s,
+        sent,
+        expected,
+        delivered,
+        lost: expected.saturating_sub(delivered),
+        deliveries_per_s: stats::per_second(delivered, seconds),
+        latency: room.latency.summary(),
+        cut_off,
+        elapsed_s: limits.start.elapsed().as_secs_f64(),
+        partial: limits.partial(),
+        errors: errors.total(),
+        error_kinds: errors,
+    };
+    stats::emit(&Results::Chat(results.clone()), args.run.json, || {
+        summary(&results, &args.run)
+    });
+    Ok(())
+}
+
+/// Joins the room: reads the welcome line, then starts a task that reads everything else.
+async fn join(
+    index: usize,
+    stream: TcpStream,
+    room: Arc<Room>,
+    stopped: watch::Receiver<bool>,
+) -> Result<(JoinHandle<Heard>, OwnedWriteHalf), String> {
+    stream
+        .set_nodelay(true)
+        .map_err(|error| format!("set_nodelay: {}", common::describe(&error)))?;
+    let (reader, writer) = stream.into_split();
+    let mut lines = BufReader::new(reader);
+    let mut welcome = Vec::new();
+    let mut limited = (&mut lines).take(MAX_LINE);
+    match room
+        .limits
+        .within(limited.read_until(b'\n', &mut welcome))
+        .await
+    {
+        Ok(Ok(0)) => return Err("welcome: the server closed the connection".into()),
+        Ok(Ok(_)) if welcome.starts_with(b"! ") => {
+            // The room is full, or the server refuses us for another reason it names.
+            let text = String::from_utf8_lossy(&welcome);
+            return Err(format!("refused by the server: {}", text.trim_end()));
+        }
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => return Err(format!("welcome: {}", common::describe(&error))),
+        Err(Cut::TimedOut) => return Err("welcome: timed out".into()),
+        Err(Cut::Deadline) => return Err("welcome: the run reached its duration limit".into()),
+    }
+    let listening = tokio::spawn(listen(lines, index as u64, room, stopped));
+    Ok((listening, writer))
+}
+
+/// Reads every line until told to stop (or until the run's hard end), counting deliveries.
+async fn listen(
+    mut lines: BufReader<OwnedReadHalf>,
+    me: u64,
+    room: Arc<Room>,
+    mut stopped: watch::Receiver<bool>,
+) -> Heard {
+    let mut heard = Heard::default();
+    let mut line = Vec::with_capacity(256);
+    let hard_end = tokio::time::Instant::from_std(room.limits.hard_end());
+    loop {
+        line.clear();
+        let mut limited = (&mut lines).take(MAX_LINE);
+        let read = tokio::select! {
+            _ = stopped.wait_for(|stop| *stop) => break,
+            () = room.limits.until_interrupted() => break,
+            () = tokio::time::sleep_until(hard_end) => break,
+            read = limited.read_until(b'\n', &mut line) => read,
+        };
+        match read {
+            Ok(0) => {
+                // The end of the stream before the end of the run: the server closed us.
+                heard.cut_off = true;
+                heard
+                    .errors
+                    .add("cut off: the server closed the connection");
+                room.counters.error();
+                break;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                heard.cut_off = true;
+                heard.errors.add_io("receive", &error);
+                room.counters.error();
+                break;
+            }
+        }
+        match sort(&line, &room.tag) {
+            Line::Ours { sender, .. } if sender == me => {
+                heard
+                    .errors
+                    .add("the server sent a line back to its sender");
+                room.counters.error();
+            }
+            Line::Ours { sent_ns, .. } => {
+                let now = room.limits.now_ns();
+                room.latency
+                    .record(Duration::from_nanos(now.saturating_sub(sent_ns)));
+                room.last_delivery_ns.fetch_max(now, Ordering::Relaxed);
+                room.counters.done(1);
+                heard.delivered += 1;
+            }
+            Line::Error(text) => {
+                heard.errors.add(format!("server said: {text}"));
+                room.counters.error();
+            }
+            Line::Notice | Line::Foreign => {}
+        }
+    }
+    heard
+}
+
+/// One sender: `messages` lines, paced to `rate` per second if it is above 0.
+async fn talk(
+    mut writer: OwnedWriteHalf,
+    me: u64,
+    messages: u64,
+    size: usize,
+    rate: f64,
+    room: Arc<Room>,
+) -> (OwnedWriteHalf, u64, ErrorCounts) {
+    let mut errors = ErrorCounts::default();
+    let padding = "x".repeat(size);
+    let began = Instant::now();
+    let mut sent = 0;
+    for number in 0..messages {
+        if rate > 0.0 {
+            let due = began + Duration::from_secs_f64(number as f64 / rate);
+            if !room.limits.sleep_until(due).await {
+                break;
+            }
+        }
+        if room.limits.expired() {
+            break;
+        }
+        let sent_ns = room.limits.now_ns();
+        room.first_send_ns.fetch_min(sent_ns, Ordering::Relaxed);
+        let line = format!("{}{me} {number} {sent_ns} {padding}\n", room.tag);
+        match room.limits.within(writer.write_all(line.as_bytes())).await {
+            Ok(Ok(())) => {
+                sent += 1;
+                room.sent.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(Err(error)) => {
+                errors.add_io("send", &error);
+                room.counters.error();
+                break;
+            }
+            Err(Cut::TimedOut) => {
+                errors.add("send: timed out");
+                room.counters.error();
+                break;
+            }
+            Err(Cut::Deadline) => break,
+        }
+    }
+    (writer, sent, errors)
+}
+
+fn summary(results: &ChatResults, options: &RunOptions) -> String {
+    let pace = if results.rate > 0.0 {
+        format!(", {} lines/s each", results.rate)
+    } else {
+        String::new()
+    };
+    let mut text = format!(
+        "chat: {} clients, {} × {} lines of {} bytes{pace} to {}\n",
+        thousands(results.clients),
+        stats::count_of(results.senders, "sender"),
+        thousands(results.messages),
+        thousands(results.size),
+        results.target,
+    );
+    text += &format!(
+        "joined      {} of {} in {:.2} s\n",
+        thousands(results.connected),
+        thousands(results.clients),
+        results.connect_s
+    );
+    text += &format!(
+        "delivered   {} of {} ({} lines sent to {} others each): {} deliveries/s\n",
+        thousands(results.delivered),
+        thousands(results.expected),
+        thousands(results.sent),
+        thousands(results.connected.saturating_sub(1)),
+        thousands(results.deliveries_per_s.round() as u64)
+    );
+    text += &format!(
+        "lost        {}{}\n",
+        thousands(results.lost),
+        if results.cut_off > 0 {
+            format!(
+                " ({} clients cut off by the server)",
+                thousands(results.cut_off)
+            )
+        } else {
+            String::new()
+        }
+    );
+    text += &format!("latency     {}\n", stats::latency_line(&results.latency));
+    text + &stats::summary_tail(
+        results.elapsed_s,
+        &results.error_kinds,
+        results.partial,
+        options.duration_limit,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_sorted_by_what_they_are() {
+        let tag = "lg:abc ";
+        assert_eq!(
+            sort(b"127.0.0.1:5555: lg:abc 3 17 123456 xxxx\n", tag),
+            Line::Ours {
+                sender: 3,
+                sent_ns: 123456
+            }
+        );
+        assert_eq!(
+            sort(b"[::1]:5555: lg:abc 0 0 9 \r\n", tag),
+            Line::Ours {
+                sender: 0,
+                sent_ns: 9
+            }
+        );
+        assert_eq!(
+            sort("* 127.0.0.1:5555 加入了\n".as_bytes(), tag),
+            Line::Notice
+        );
+        assert_eq!(
+            sort(b"! the room is full\n", tag),
+            Line::Error("! the room is full".into())
+        );
+        assert_eq!(sort(b"alice: hello\n", tag), Line::Foreign);
+        assert_eq!(sort(b"alice: lg:other 1 2 3\n", tag), Line::Foreign);
+        assert_eq!(sort(b"alice: lg:abc 1 two 3\n", tag), Line::Foreign);
+        assert_eq!(sort("欢迎来到聊天室!\n".as_bytes(), tag), Line::Foreign);
+    }
+}

@@ -1,0 +1,580 @@
+//! End-to-end tests of loadgen: the real binary against the real lesson servers on free ports,
+//! with small counts so that each test takes well under a second of load. Where a server that
+//! misbehaves is needed (one that hangs up mid-answer, one that drops datagrams), the test
+//! plays that server itself, on a free port.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::thread;
+
+use common::testing::{DEADLINE, Finished, Proc, has_ipv6_loopback, run, unused_port};
+use serde_json::Value;
+
+fn loadgen(args: &[&str]) -> Finished {
+    run("loadgen", args, b"")
+}
+
+/// Runs loadgen with `--json` against `addr` and returns the parsed results; fails the test
+/// unless it exits with 0 and prints one JSON object.
+fn measure(mode: &str, addr: SocketAddr, args: &[&str]) -> Value {
+    let port = addr.port().to_string();
+    let mut all = vec![mode, "--port", &port, "--json"];
+    all.extend_from_slice(args);
+    let finished = loadgen(&all);
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    let results: Value = serde_json::from_str(&finished.stdout)
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", finished.stdout));
+    assert_eq!(results["mode"], mode, "{results}");
+    results
+}
+
+fn number(results: &Value, field: &str) -> u64 {
+    results[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no number {field} in {results}"))
+}
+
+/// The error kinds of a run, as `kind ×count` text.
+fn error_kinds(results: &Value) -> String {
+    results["error_kinds"].to_string()
+}
+
+/// Checks what every run without trouble shows.
+fn assert_clean(results: &Value) {
+    assert_eq!(number(results, "errors"), 0, "{results}");
+    assert_eq!(results["error_kinds"], serde_json::json!({}), "{results}");
+    assert_eq!(results["partial"], false, "{results}");
+}
+
+#[test]
+fn help_names_every_mode_and_the_options() {
+    let help = loadgen(&["--help"]);
+    assert_eq!(help.code(), Some(0), "{help:?}");
+    for mode in ["echo", "bulk", "chat", "udp", "report"] {
+        assert!(
+            help.stdout.contains(mode),
+            "--help lacks {mode}:\n{}",
+            help.stdout
+        );
+    }
+    let echo = loadgen(&["echo", "--help"]);
+    for option in [
+        "--host",
+        "--port",
+        "--connections",
+        "--messages",
+        "--size",
+        "--expect",
+        "--json",
+        "--progress",
+        "--duration-limit",
+        "--connect-concurrency",
+    ] {
+        assert!(echo.stdout.contains(option), "echo --help lacks {option}");
+    }
+    let version = loadgen(&["--version"]);
+    assert_eq!(version.code(), Some(0));
+    assert!(version.stdout.starts_with("loadgen "), "{version:?}");
+}
+
+#[test]
+fn bad_options_are_one_usage_error() {
+    for args in [
+        &["echo", "--connections", "0"][..],
+        &["echo", "--size", "0"],
+        &["bulk", "--bytes", "lots"],
+        &["chat", "--size", "5000"],
+        &["udp", "--size", "4"],
+        &["echo", "--duration-limit", "-1"],
+    ] {
+        let failed = loadgen(args);
+        assert_eq!(failed.code(), Some(2), "{args:?}: {failed:?}");
+        assert!(failed.stdout.is_empty());
+    }
+}
+
+#[test]
+fn echo_measures_round_trips_through_the_threaded_server() {
+    let (mut server, addr) = Proc::start_server("echo-server", &["--threads"]);
+    let results = measure("echo", addr, &["-c", "5", "-m", "20", "-s", "100"]);
+    assert_clean(&results);
+    assert_eq!(number(&results, "connected"), 5);
+    assert_eq!(number(&results, "round_trips"), 100);
+    assert_eq!(number(&results, "size"), 100);
+    let latency = &results["latency"];
+    assert_eq!(latency["count"], 100, "{results}");
+    let (p50, p99, max) = (
+        latency["p50_us"].as_f64().expect("p50"),
+        latency["p99_us"].as_f64().expect("p99"),
+        latency["max_us"].as_f64().expect("max"),
+    );
+    assert!(0.0 < p50 && p50 <= p99 && p99 <= max, "{latency}");
+    assert!(results["messages_per_s"].as_f64().expect("rate") > 0.0);
+    // The server really saw the messages.
+    server.wait_for("received 100 bytes from 127.0.0.1:");
+}
+
+#[test]
+fn echo_works_with_the_one_at_a_time_server_and_prints_a_summary() {
+    let (_server, addr) = Proc::start_server("echo-server", &[]);
+    let port = addr.port().to_string();
+    let finished = loadgen(&["echo", "--port", &port, "-m", "50"]);
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    let text = &finished.stdout;
+    assert!(
+        text.starts_with(&format!(
+            "echo: 1 connection × 50 messages × 64 bytes to {addr} (expect same)\n"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("\nconnected   1 of 1 in "), "{text}");
+    assert!(text.contains("\nround trips 50: "), "{text}");
+    assert!(text.contains("\nlatency     p50 "), "{text}");
+    assert!(text.contains("\nerrors      none\n"), "{text}");
+    assert!(!text.contains("partial"), "{text}");
+}
+
+#[test]
+fn echo_checks_the_answers_of_the_upper_case_server() {
+    let (_server, addr) = Proc::start_server("async-echo-server", &[]);
+    let upper = measure("echo", addr, &["-c", "3", "-m", "10", "--expect", "upper"]);
+    assert_clean(&upper);
+    assert_eq!(number(&upper, "round_trips"), 30);
+
+    // Expecting the same bytes back from a server that changes them: every answer is wrong.
+    let same = measure("echo", addr, &["-c", "2", "-m", "5"]);
+    assert_eq!(number(&same, "round_trips"), 0, "{same}");
+    assert_eq!(same["error_kinds"]["wrong reply"], 10, "{same}");
+}
+
+#[test]
+fn bulk_streams_every_byte_value_and_checks_it() {
+    let (_server, addr) = Proc::start_server("echo-server", &["--threads"]);
+    // The default pattern has every byte value from 0 to 250: newlines, zeros, not UTF-8.
+    let results = measure("bulk", addr, &["-b", "3M", "--chunk", "10000"]);
+    assert_clean(&results);
+    assert_eq!(number(&results, "bytes_sent"), 3 << 20);
+    assert_eq!(number(&results, "bytes_verified"), 3 << 20);
+    assert_eq!(results["first_wrong_byte"], Value::Null);
+    assert!(results["bytes_per_s"].as_f64().expect("rate") > 0.0);
+}
+
+#[test]
+fn bulk_catches_bytes_that_come_back_changed() {
+    let (_server, addr) = Proc::start_server("async-echo-server", &["--buf-size", "65536"]);
+    let upper = measure("bulk", addr, &["-c", "2", "-b", "2M", "--expect", "upper"]);
+    assert_clean(&upper);
+    assert_eq!(number(&upper, "bytes_verified"), 4 << 20);
+
+    // Byte 0 of the default pattern is 0, which upper case keeps; byte 97 is 'a', which it
+    // does not: the first wrong byte is at offset 97.
+    let same = measure("bulk", addr, &["-b", "1M"]);
+    assert_eq!(same["first_wrong_byte"], 97, "{same}");
+    assert_eq!(same["error_kinds"]["wrong content"], 1, "{same}");
+    assert_eq!(number(&same, "bytes_verified"), 97);
+}
+
+#[test]
+fn udp_counts_answers_from_the_echo_server() {
+    let (mut server, addr) = Proc::start_server("udp-server", &["--echo"]);
+    let results = measure("udp", addr, &["-c", "3", "-m", "20", "--expect", "echo"]);
+    assert_clean(&results);
+    assert_eq!(number(&results, "sent"), 60);
+    assert_eq!(number(&results, "answered"), 60);
+    assert_eq!(number(&results, "lost"), 0);
+    assert_eq!(results["loss_percent"], 0.0);
+    assert_eq!(results["latency"]["count"], 60);
+    server.wait_for("received 64 bytes from 127.0.0.1:");
+}
+
+#[test]
+fn udp_takes_any_answer_from_the_default_server_but_not_as_an_echo() {
+    let (_server, addr) = Proc::start_server("udp-server", &[]);
+    let any = measure("udp", addr, &["-m", "10"]);
+    assert_clean(&any);
+    assert_eq!(number(&any, "answered"), 10);
+
+    // 收到您的消息! is not the datagram that was sent.
+    let echo = measure("udp", addr, &["-m", "4", "--expect", "echo"]);
+    assert_eq!(number(&echo, "wrong"), 4, "{echo}");
+    assert_eq!(number(&echo, "answered"), 0, "{echo}");
+    assert_eq!(echo["error_kinds"]["wrong reply"], 4, "{echo}");
+}
+
+/// A UDP "server" that answers loadgen's probe and its even-numbered datagrams only, until it
+/// is told `stop`.
+fn lossy_udp_server() -> (SocketAddr, thread::JoinHandle<()>) {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket.set_read_timeout(Some(DEADLINE)).expect("deadline");
+    let addr = socket.local_addr().expect("address");
+    let server = thread::spawn(move || {
+        let mut datagram = [0; 2048];
+        for _ in 0..10_000 {
+            let Ok((length, sender)) = socket.recv_from(&mut datagram) else {
+                return; // the deadline passed: the test failed already
+            };
+            let data = &datagram[..length];
+            if data == b"stop" {
+                return;
+            }
+            let number: Option<u64> = std::str::from_utf8(&data[..length.min(8)])
+                .ok()
+                .and_then(|digits| digits.parse().ok());
+            if number.is_none_or(|n| n % 2 == 0) {
+                socket.send_to(data, sender).expect("answer");
+            }
+        }
+    });
+    (addr, server)
+}
+
+#[test]
+fn udp_counts_datagrams_that_never_come_back() {
+    let (addr, server) = lossy_udp_server();
+    let results = measure(
+        "udp",
+        addr,
+        &["-m", "10", "--expect", "echo", "--wait-ms", "500"],
+    );
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|socket| socket.send_to(b"stop", addr))
+        .expect("stop the lossy server");
+    server.join().expect("lossy server");
+    assert_eq!(number(&results, "sent"), 10, "{results}");
+    assert_eq!(number(&results, "answered"), 5, "{results}");
+    assert_eq!(number(&results, "lost"), 5, "{results}");
+    assert_eq!(results["loss_percent"], 50.0, "{results}");
+    assert_eq!(
+        number(&results, "errors"),
+        0,
+        "a loss is counted apart: {results}"
+    );
+}
+
+#[test]
+fn a_server_that_is_not_there_is_one_line_and_exit_code_4() {
+    let port = unused_port().to_string();
+    for (mode, start) in [
+        ("echo", "echo-server"),
+        ("bulk", "echo-server"),
+        ("chat", "chat-server"),
+        ("udp", "udp-server"),
+    ] {
+        let refused = loadgen(&[mode, "--port", &port]);
+        assert_eq!(refused.code(), Some(4), "{mode}: {refused:?}");
+        assert_eq!(
+            refused.stderr,
+            format!(
+                "error: cannot connect to 127.0.0.1:{port}: connection refused; is the server \
+                 running? Start it with: cargo run --release -p {start} -- --port {port}\n"
+            ),
+            "{mode}"
+        );
+        assert!(refused.stdout.is_empty(), "{mode}: {refused:?}");
+    }
+}
+
+#[test]
+fn only_loopback_addresses_are_targets() {
+    for host in [
+        "10.0.0.1",
+        "192.168.1.10",
+        "8.8.8.8",
+        "0.0.0.0",
+        "::",
+        "fe80::1",
+    ] {
+        for mode in ["echo", "bulk", "chat", "udp"] {
+            let refused = loadgen(&[mode, "--host", host]);
+            assert_eq!(refused.code(), Some(2), "{mode} {host}: {refused:?}");
+            assert_eq!(
+                refused.stderr,
+                format!(
+                    "error: refusing to send load to {host}: loadgen only targets this machine \
+                     (127.0.0.0/8 or ::1); start the server here and use --host 127.0.0.1\n"
+                )
+            );
+        }
+    }
+    // Names are looked up first, and must be loopback too.
+    let (_server, addr) = Proc::start_server("echo-server", &["--threads"]);
+    let port = addr.port().to_string();
+    let by_name = loadgen(&["echo", "--host", "localhost", "--port", &port, "-m", "3"]);
+    assert_eq!(by_name.code(), Some(0), "{by_name:?}");
+}
+
+#[test]
+fn ipv6_loopback_is_a_target_too() {
+    if !has_ipv6_loopback() {
+        return;
+    }
+    let (_tcp, addr) = Proc::start_server("echo-server", &["--host", "::1"]);
+    let port = addr.port().to_string();
+    let tcp = loadgen(&[
+        "echo", "--host", "::1", "--port", &port, "-m", "5", "--json",
+    ]);
+    assert_eq!(tcp.code(), Some(0), "{tcp:?}");
+    let results: Value = serde_json::from_str(&tcp.stdout).expect("JSON");
+    assert_eq!(results["target"], format!("[::1]:{port}"));
+    assert_eq!(number(&results, "round_trips"), 5);
+
+    let (_udp, addr) = Proc::start_server("udp-server", &["--host", "::1", "--echo"]);
+    let port = addr.port().to_string();
+    let udp = loadgen(&[
+        "udp", "--host", "::1", "--port", &port, "-m", "5", "--expect", "echo", "--json",
+    ]);
+    assert_eq!(udp.code(), Some(0), "{udp:?}");
+    let results: Value = serde_json::from_str(&udp.stdout).expect("JSON");
+    assert_eq!(number(&results, "answered"), 5, "{results}");
+}
+
+#[test]
+fn an_unknown_host_is_exit_code_5() {
+    let failed = loadgen(&["echo", "--host", "no-such-host.invalid"]);
+    assert_eq!(failed.code(), Some(5), "{failed:?}");
+    assert!(
+        failed
+            .stderr
+            .starts_with("error: cannot find host 'no-such-host.invalid': "),
+        "{failed:?}"
+    );
+    assert_eq!(failed.stderr.lines().count(), 1);
+}
+
+#[test]
+fn the_duration_limit_stops_a_long_run_with_partial_results() {
+    let (_server, addr) = Proc::start_server("echo-server", &["--threads"]);
+    let results = measure(
+        "echo",
+        addr,
+        &["-c", "2", "-m", "100000000", "--duration-limit", "0.5"],
+    );
+    assert_eq!(results["partial"], true, "{results}");
+    assert_eq!(number(&results, "errors"), 0, "{results}");
+    assert!(number(&results, "round_trips") > 0, "{results}");
+    let elapsed = results["elapsed_s"].as_f64().expect("elapsed");
+    assert!((0.5..5.0).contains(&elapsed), "{results}");
+}
+
+#[test]
+fn progress_lines_go_to_stderr_when_asked() {
+    let (_server, addr) = Proc::start_server("echo-server", &["--threads"]);
+    let port = addr.port().to_string();
+    let finished = loadgen(&[
+        "echo",
+        "--port",
+        &port,
+        "-m",
+        "100000000",
+        "--duration-limit",
+        "1.5",
+        "--progress",
+        "--json",
+    ]);
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    let progress = finished.stderr.lines().next().unwrap_or_default();
+    assert!(
+        progress.starts_with("echo: 1/1 connected, ") && progress.contains(" round trips, "),
+        "{finished:?}"
+    );
+    // Standard output stays clean JSON.
+    serde_json::from_str::<Value>(&finished.stdout).expect("JSON on stdout");
+}
+
+/// A TCP "server" that answers the first message of each connection with half of it, then
+/// hangs up: the peer vanishing mid-message.
+fn half_answering_server() -> (SocketAddr, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        stream.set_read_timeout(Some(DEADLINE)).expect("deadline");
+        let mut message = [0; 64];
+        let length = stream.read(&mut message).expect("read");
+        stream
+            .write_all(&message[..length / 2])
+            .expect("half an answer");
+    });
+    (addr, server)
+}
+
+#[test]
+fn a_server_that_hangs_up_mid_answer_is_counted_not_fatal() {
+    let (addr, server) = half_answering_server();
+    let results = measure("echo", addr, &["-m", "3"]);
+    server.join().expect("server thread");
+    assert_eq!(number(&results, "round_trips"), 0, "{results}");
+    assert_eq!(number(&results, "errors"), 1, "{results}");
+    assert_eq!(
+        results["error_kinds"]["round trip: the connection closed before all the data arrived"],
+        1,
+        "{}",
+        error_kinds(&results)
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_prints_the_results_so_far() {
+    let (mut server, addr) = Proc::start_server("echo-server", &["--threads"]);
+    let port = addr.port().to_string();
+    let load = Proc::spawn(
+        "loadgen",
+        &["echo", "--port", &port, "-m", "100000000", "--json"],
+    );
+    // loadgen listens for Ctrl-C before it connects, and the server says when it connected.
+    // A second message arrives only after the first round trip was complete.
+    server.wait_for("connected from");
+    server.wait_for("received 64 bytes");
+    server.wait_for("received 64 bytes");
+    load.interrupt();
+    let finished = load.finish();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert_eq!(
+        finished.stderr,
+        "Ctrl-C: stopping; the results so far follow (Ctrl-C again quits at once)\n"
+    );
+    let results: Value = serde_json::from_str(&finished.stdout).expect("JSON");
+    assert_eq!(results["partial"], true, "{results}");
+    assert!(number(&results, "round_trips") > 0, "{results}");
+}
+
+#[test]
+fn chat_fan_out_reaches_every_other_client() {
+    let (mut server, addr) = Proc::start_server("chat-server", &[]);
+    let results = measure("chat", addr, &["-c", "5", "-k", "2", "-m", "10"]);
+    assert_clean(&results);
+    assert_eq!(number(&results, "connected"), 5);
+    assert_eq!(number(&results, "sent"), 20);
+    assert_eq!(number(&results, "expected"), 20 * 4);
+    assert_eq!(number(&results, "delivered"), 80);
+    assert_eq!(number(&results, "lost"), 0);
+    assert_eq!(number(&results, "cut_off"), 0);
+    assert_eq!(results["latency"]["count"], 80);
+    server.wait_for("received from 127.0.0.1:");
+}
+
+#[test]
+fn chat_counts_clients_the_full_room_turns_away() {
+    let (_server, addr) = Proc::start_server("chat-server", &["--max-clients", "3"]);
+    let results = measure("chat", addr, &["-c", "5", "-m", "4", "--rate", "200"]);
+    assert_eq!(number(&results, "connected"), 3, "{results}");
+    assert_eq!(number(&results, "errors"), 2, "{results}");
+    let kinds = error_kinds(&results);
+    assert!(
+        kinds.contains("refused by the server: ! the room is full"),
+        "{kinds}"
+    );
+    // The three who got in still hear each other.
+    assert_eq!(number(&results, "expected"), 4 * 2, "{results}");
+    assert_eq!(number(&results, "lost"), 0, "{results}");
+}
+
+/// A private folder in the system's temporary folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!("loadgen-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("scratch folder");
+        Scratch(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn report_writes_both_pages_and_their_charts_from_saved_results() {
+    let (_server, addr) = Proc::start_server("echo-server", &["--threads"]);
+    let port = addr.port().to_string();
+    let results = Scratch::new("results");
+    let saved = loadgen(&[
+        "echo",
+        "--port",
+        &port,
+        "-c",
+        "50",
+        "-m",
+        "5",
+        "--json",
+        "--label",
+        "echo-server --threads",
+    ]);
+    assert_eq!(saved.code(), Some(0), "{saved:?}");
+    std::fs::write(results.0.join("01-echo-threads-50.json"), &saved.stdout).expect("save");
+    std::fs::write(
+        results.0.join("02-async-10000.skip"),
+        "mode=echo\nlabel=async-echo-server\nconnections=10000\nreason=open-file limit 1024\n\
+         reason_zh=打开文件数上限 1024\n",
+    )
+    .expect("save");
+    std::fs::write(
+        results.0.join("01-echo-threads-50.notes"),
+        "mode=echo\nlabel=echo-server --threads\nconnections=50\n\
+         said=accept failed: too many open files (×3)\nsaid=something else (×1)\n",
+    )
+    .expect("save");
+    std::fs::write(
+        results.0.join("machine.txt"),
+        "date=2026-05-01 10:00 UTC\ncpu=Test CPU\ncores=2\nquick=yes\n",
+    )
+    .expect("save");
+
+    let out = Scratch::new("pages");
+    let results_dir = results.0.to_string_lossy().into_owned();
+    let out_dir = out.0.to_string_lossy().into_owned();
+    let report = loadgen(&["report", "--results", &results_dir, "--out", &out_dir]);
+    assert_eq!(report.code(), Some(0), "{report:?}");
+    for file in [
+        "en/bench.md",
+        "zh/bench.md",
+        "en/bench.svg",
+        "zh/bench.svg",
+        "en/bench-bulk.svg",
+        "zh/bench-bulk.svg",
+    ] {
+        assert!(out.0.join(file).exists(), "{file} missing: {report:?}");
+    }
+    let en = std::fs::read_to_string(out.0.join("en/bench.md")).expect("page");
+    assert!(en.contains("| CPU | Test CPU |"), "{en}");
+    assert!(
+        en.contains("| `echo-server --threads` | 50 | 5 × 64 | 50 | "),
+        "{en}"
+    );
+    assert!(
+        en.contains("| `async-echo-server` | 10,000 | — | — | not run: open-file limit 1024 |"),
+        "{en}"
+    );
+    assert!(en.contains("**Quick run**"), "{en}");
+    assert!(
+        en.contains(
+            "- `echo-server --threads` at 50 connections: `accept failed: too many open files \
+             (×3)`; `something else (×1)`\n"
+        ),
+        "{en}"
+    );
+    assert!(
+        en.contains("`echo-server` holds two descriptors per client"),
+        "{en}"
+    );
+    let zh = std::fs::read_to_string(out.0.join("zh/bench.md")).expect("page");
+    assert!(zh.contains("| CPU | Test CPU |"), "{zh}");
+    assert!(
+        zh.contains("| `async-echo-server` | 10,000 | — | — | 未运行：打开文件数上限 1024 |"),
+        "{zh}"
+    );
+    let svg = std::fs::read_to_string(out.0.join("en/bench.svg")).expect("chart");
+    assert!(
+        svg.starts_with("<svg ") && svg.contains("50 connections"),
+        "{svg}"
+    );
+
+    let missing = loadgen(&["report", "--results", "/no/such/folder", "--out", &out_dir]);
+    assert_eq!(missing.code(), Some(1), "{missing:?}");
+    assert_eq!(missing.stderr.lines().count(), 1, "{missing:?}");
+}
