@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every check the project has, in the order CI runs them: formatting, lints, all tests.
+# Every check the project has, in the order CI runs them: formatting, lints, all tests, and
+# the exercises (every checker fails on its starter and passes on its solution).
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,3 +22,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace --locked
+
+# The exercises are a workspace of their own (exercises/Cargo.toml): a starter is meant to
+# fail its checker. `verify` proves that every checker fails on its starter and passes on
+# its solution, so no checker can pass by accident.
+echo "== exercises: fmt, clippy, tests, verify"
+cargo fmt --manifest-path exercises/Cargo.toml --all --check
+cargo clippy --manifest-path exercises/Cargo.toml --workspace --all-targets --locked -- -D warnings
+cargo test --manifest-path exercises/Cargo.toml --workspace --locked
+bash scripts/exercise.sh verify

@@ -1,0 +1,95 @@
+//! Exercise 1.1 — an echo server that answers in upper case (lesson 1): a reference solution.
+//!
+//! The starter is `exercises/starters/1-1-upper-echo`; only the reply in `echo` changed. Check
+//! it as the students' programs are checked:
+//!
+//!     scripts/exercise.sh check 1.1 --solution
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+use clap::Parser;
+use common::{Failure, HostPort, Shutdown};
+
+/// Lesson 1's port, so that `cargo run -p echo-client` talks to this server.
+const DEFAULT_PORT: u16 = 9001;
+
+/// At most this many bytes per read, as in the tutorial: a longer message arrives in pieces.
+const BUFSIZ: usize = 1024;
+
+/// A pause before accepting again after `accept()` failed, so a lasting failure (no file
+/// descriptors left) does not spin the loop thousands of times a second.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// Exercise 1.1, solved: an echo server that answers in upper case.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    listen: HostPort<DEFAULT_PORT>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::exit_with(serve(&args))
+}
+
+fn serve(args: &Args) -> Result<(), Failure> {
+    // Create the socket, bind it and listen (Python: socket(), bind(), listen()).
+    let addrs = args.listen.resolve()?;
+    let listener =
+        TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
+    println!("listening on {}", listener.local_addr()?);
+    let shutdown = Shutdown::on_ctrl_c(&listener)?;
+
+    // Serve one client at a time, until Ctrl-C (Python: conn, addr = s.accept()).
+    loop {
+        let (mut stream, peer) = match listener.accept() {
+            Ok(connection) => connection,
+            Err(error) => {
+                eprintln!("accept failed: {}", common::describe(&error));
+                thread::sleep(ACCEPT_RETRY);
+                continue;
+            }
+        };
+        if shutdown.requested() {
+            break; // that "client" was Ctrl-C waking us up
+        }
+        println!("connected from {peer}");
+        match echo(&mut stream, peer, &shutdown) {
+            Ok(()) => println!("client {peer} left"),
+            Err(error) => println!("client {peer} left: {}", common::describe(&error)),
+        }
+    }
+    println!("server stopped");
+    Ok(())
+}
+
+/// Sends back what the client sends, until it leaves.
+fn echo(stream: &mut TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io::Result<()> {
+    let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+    let mut buffer = [0; BUFSIZ];
+    loop {
+        // Python: data = conn.recv(BUFSIZ)
+        let received = stream.read(&mut buffer)?;
+        if received == 0 {
+            return Ok(()); // the client closed its side
+        }
+        let data = &buffer[..received];
+        println!(
+            "received {received} bytes from {peer}: {}",
+            common::preview(data)
+        );
+        // Upper case like the asyncio server (Python: data.upper()). `to_ascii_uppercase`
+        // changes only a to z, byte by byte: the reply has exactly as many bytes as `data`, so
+        // lesson 1's client, which reads as many bytes as it sent, gets all of it, and bytes
+        // that are not UTF-8 go back untouched. (`str::to_uppercase` would need valid UTF-8,
+        // and it changes the length: `ß` becomes `SS`.)
+        let reply = data.to_ascii_uppercase();
+        // Python: conn.sendall(reply)
+        stream.write_all(&reply)?;
+    }
+}
