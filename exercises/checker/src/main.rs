@@ -39,6 +39,7 @@ const EXERCISES: &[&Exercise] = &[
     &lesson3::COUNT_AND_CHECKSUM,
     &lesson3::HALF_CLOSE,
     &lesson4::RETRY_WITH_BACK_OFF,
+    &lesson4::NUMBERED_ANSWERS,
     &lesson5::PRIVATE_MESSAGE,
 ];
 

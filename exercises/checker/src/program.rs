@@ -1,7 +1,7 @@
 //! The program under test: started with piped output, watched, and killed when its check
 //! ends, so that nothing is ever left running.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -44,9 +44,23 @@ impl Program {
     /// Starts the program at `path` with `args`. Its standard input is empty, so a program
     /// that reads it sees the end of its input at once instead of waiting for a person.
     pub fn start(path: &Path, args: &[&str]) -> Result<Program, Problem> {
+        Program::start_with_input(path, args, Vec::new())
+    }
+
+    /// Starts the program at `path` with `args`, and `input` piped to its standard input,
+    /// which then ends: the program reads it as it would read lines typed by a person.
+    pub fn start_with_input(
+        path: &Path,
+        args: &[&str],
+        input: Vec<u8>,
+    ) -> Result<Program, Problem> {
         let mut child = Command::new(path)
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(if input.is_empty() {
+                Stdio::null()
+            } else {
+                Stdio::piped()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -57,6 +71,13 @@ impl Program {
                     common::describe(&error)
                 ))
             })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // From a thread of its own: a program that reads its input only little by little
+            // must not hold the checker up. Dropping `stdin` ends the input.
+            thread::spawn(move || {
+                let _ = stdin.write_all(&input);
+            });
+        }
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
 

@@ -1,0 +1,170 @@
+//! Exercise 4.2 — answers that match their question (lesson 4): a reference solution.
+//!
+//! The starter is `exercises/starters/4-2-numbered-answers`; only `ask` changed. Check it as
+//! the students' programs are checked:
+//!
+//!     scripts/exercise.sh check 4.2 --solution
+
+use std::io::{self, ErrorKind};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use common::{Failure, HostPort, Prompt};
+
+/// Lesson 4's port, so that this client talks to `cargo run -p udp-server`.
+const DEFAULT_PORT: u16 = 9002;
+
+/// The server this client talks to, named in the hint when nobody answers.
+const SERVER_PACKAGE: &str = "udp-server";
+
+/// Tutorial 004's prompt: "please enter data (q to quit): ".
+const PROMPT: &str = "请输入数据(输入q退出): ";
+
+/// Tutorial 004's quit word.
+const QUIT: &[u8] = b"q";
+
+/// Room for the longest possible datagram, so an answer is never cut on our side.
+const MAX_DATAGRAM: usize = 65_536;
+
+/// Exercise 4.2, solved: a UDP client that numbers its datagrams and matches the answers to them.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    server: HostPort<DEFAULT_PORT>,
+
+    /// How long to wait for each answer, in seconds (e.g. 0.5)
+    #[arg(long, default_value = "1", value_parser = common::parse_seconds)]
+    timeout: Duration,
+}
+
+/// What came back for a datagram.
+enum Answer {
+    Reply(Vec<u8>),
+    /// Nothing within the time-out: the datagram or its answer was lost, or nobody listens.
+    Silence,
+    /// The server's machine said that nothing listens on that port.
+    Refused,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::exit_with(run(&args))
+}
+
+fn run(args: &Args) -> Result<(), Failure> {
+    // A UDP socket on a free port, connected to the server: send() and recv() then need no
+    // address (Python: s = socket.socket(AF_INET, SOCK_DGRAM)).
+    let server = args.server.resolve()?[0];
+    let any_port: SocketAddr = match server {
+        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let socket = UdpSocket::bind(any_port)?;
+    // The server must send every datagram back, number and all: `--echo`.
+    let start_server = match args.server.server_command(SERVER_PACKAGE) {
+        command if command.contains(" -- ") => format!("{command} --echo"),
+        command => format!("{command} -- --echo"),
+    };
+    socket
+        .connect(server)
+        .map_err(|error| Failure::connect(&error, server, &start_server))?;
+
+    // One datagram per line, numbered from 1, until q or the end of the input.
+    let mut input = Prompt::new(PROMPT); // shows the prompt only when a person is typing
+    let mut number = 0;
+    while let Some(text) = input.next_line()? {
+        if text == QUIT {
+            break;
+        }
+        number += 1;
+        match ask(&socket, number, text, args.timeout)? {
+            Answer::Reply(reply) => println!("收到服务器响应: {}", String::from_utf8_lossy(&reply)),
+            Answer::Silence => eprintln!(
+                "no answer to line {number} within {:?}: UDP does not promise delivery; \
+                 carrying on",
+                args.timeout
+            ),
+            Answer::Refused => eprintln!(
+                "nothing answers on udp {server}: the datagram was refused; is the server \
+                 running? Start it with: {start_server}"
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// Sends `text` as datagram `number` (`3 hello`), and waits at most `timeout` for its answer.
+/// Returns the answer's text, without its number.
+fn ask(socket: &UdpSocket, number: u64, text: &[u8], timeout: Duration) -> Result<Answer, Failure> {
+    let mut datagram = format!("{number} ").into_bytes();
+    datagram.extend_from_slice(text);
+    // Python: s.sendto(data, ADDR). After connect(), send() needs no address.
+    match socket.send(&datagram) {
+        Ok(_) => {}
+        // A refusal of an earlier datagram can surface here, on the next send.
+        Err(error) if refused(&error) => return Ok(Answer::Refused),
+        Err(error) => return Err(Failure::new("cannot send the datagram", &error)),
+    }
+    // Not a fresh `timeout` for each datagram that comes, but one deadline for them all:
+    // otherwise a stray datagram every half time-out would keep the client waiting for ever.
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Answer::Silence);
+        }
+        socket.set_read_timeout(Some(left))?;
+        match receive(socket)? {
+            Answer::Reply(answer) => match split_number(&answer) {
+                Some((answered, text)) if answered == number => {
+                    return Ok(Answer::Reply(text.to_vec()));
+                }
+                // A late answer to an earlier line, or not an answer of ours: say so, and
+                // go on waiting for the right one.
+                _ => eprintln!(
+                    "ignored {}: not the answer to line {number}",
+                    common::preview(&answer)
+                ),
+            },
+            other => return Ok(other),
+        }
+    }
+}
+
+/// Waits for one datagram from the server, at most the socket's read time-out.
+fn receive(socket: &UdpSocket) -> Result<Answer, Failure> {
+    // Python: resp, server = s.recvfrom(BUFSIZ)
+    let mut buffer = vec![0; MAX_DATAGRAM];
+    match socket.recv(&mut buffer) {
+        Ok(received) => Ok(Answer::Reply(buffer[..received].to_vec())),
+        Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            Ok(Answer::Silence)
+        }
+        Err(error) if refused(&error) => Ok(Answer::Refused),
+        Err(error) => Err(Failure::new("cannot receive the answer", &error)),
+    }
+}
+
+/// Splits an answer into its number and its text: `3 hello` gives `(3, "hello")`. `None`
+/// when it does not start with a number and a space (it cannot be an answer of ours).
+fn split_number(answer: &[u8]) -> Option<(u64, &[u8])> {
+    let space = answer.iter().position(|&byte| byte == b' ')?;
+    let digits = &answer[..space];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let number = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some((number, &answer[space + 1..]))
+}
+
+/// "Nothing listens on that port", as the server's machine said it. Linux and macOS report
+/// it as a refused connection; Windows as a reset connection.
+fn refused(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
+    )
+}
