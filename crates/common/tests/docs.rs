@@ -4,7 +4,8 @@
 //!   region between `// ANCHOR: ANCHOR` and `// ANCHOR_END: ANCHOR` in FILE (mdBook's anchor
 //!   syntax); `BLESS=1 cargo test -p common --test docs` rewrites excerpts from the code;
 //! - every terminal transcript, the fenced block after `<!-- transcript: NAME -->`, is produced
-//!   by a test (a test file names it and checks it with `common::testing::check_transcript`);
+//!   by a test (a test file, in `crates/*/tests` or `exercises/checker/tests`, names it and
+//!   checks it with `common::testing::check_transcript`);
 //!   a Chinese page's transcripts are its English page's, checked there;
 //! - every relative link points to a file that exists, and every `#anchor` to a heading, with
 //!   heading anchors made the way GitHub and mdBook make them (CJK kept, punctuation dropped,
@@ -185,8 +186,13 @@ fn every_excerpt_equals_its_source() {
 fn every_transcript_is_produced_by_a_test() {
     let root = workspace_root();
     let mut tests = String::new();
-    for package in fs::read_dir(root.join("crates")).expect("crates") {
-        let folder = package.expect("entry").path().join("tests");
+    let mut folders: Vec<PathBuf> = fs::read_dir(root.join("crates"))
+        .expect("crates")
+        .map(|package| package.expect("entry").path().join("tests"))
+        .collect();
+    // The exercises' workspace: its checker's tests show its reports on the exercises page.
+    folders.push(root.join("exercises/checker/tests"));
+    for folder in folders {
         for file in fs::read_dir(folder).into_iter().flatten() {
             tests += &fs::read_to_string(file.expect("entry").path()).unwrap_or_default();
         }
