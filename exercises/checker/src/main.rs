@@ -41,6 +41,7 @@ const EXERCISES: &[&Exercise] = &[
     &lesson4::RETRY_WITH_BACK_OFF,
     &lesson4::NUMBERED_ANSWERS,
     &lesson5::PRIVATE_MESSAGE,
+    &lesson5::FLOOD_CONTROL,
 ];
 
 /// Checks a solution to one of the classroom exercises by running it.

@@ -112,14 +112,30 @@ impl Program {
     /// Starts a server on a port the system picks (`--port 0`) and waits for the line that
     /// says where it listens: `listening on 127.0.0.1:40312`.
     pub fn start_server(path: &Path) -> Result<(Program, SocketAddr), Problem> {
-        let mut server = Program::start(path, &["--port", "0"])?;
+        Program::start_server_with(path, &[])
+    }
+
+    /// The same, with `options` after `--port 0`: `--rate 50`, say.
+    pub fn start_server_with(
+        path: &Path,
+        options: &[&str],
+    ) -> Result<(Program, SocketAddr), Problem> {
+        let mut args = vec!["--port", "0"];
+        args.extend_from_slice(options);
+        let mut server = Program::start(path, &args)?;
         let line = server
             .wait_for_line(|line| line.starts_with("listening on "), STARTUP)
             .map_err(|problem| {
-                problem.hint(
-                    "a server prints `listening on ADDR` as soon as it is bound, as the \
-                     lessons' servers do: the checker learns the port from that line",
-                )
+                let mut hint = "a server prints `listening on ADDR` as soon as it is bound, as \
+                    the lessons' servers do: the checker learns the port from that line"
+                    .to_string();
+                if !options.is_empty() {
+                    hint += &format!(
+                        ". The checker starts it with `{}`: keep those options",
+                        args.join(" ")
+                    );
+                }
+                problem.hint(hint)
             })?;
         let addr: SocketAddr = line
             .rsplit(' ')
