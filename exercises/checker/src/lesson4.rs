@@ -69,15 +69,15 @@ struct Session {
 /// Runs the client with `--timeout seconds`; answers the `answer_to`-th datagram (counted
 /// from 1), and drops the others.
 fn session(program: &Path, timeout: &str, answer_to: Option<usize>) -> Result<Session, Problem> {
-    let cannot = |error: std::io::Error| {
-        Problem::new(format!(
-            "the checker cannot use its UDP socket: {}",
-            common::describe(&error)
-        ))
-    };
-    let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(cannot)?;
-    socket.set_read_timeout(Some(POLL)).map_err(cannot)?;
-    let port = socket.local_addr().map_err(cannot)?.port().to_string();
+    let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(cannot_use_socket)?;
+    socket
+        .set_read_timeout(Some(POLL))
+        .map_err(cannot_use_socket)?;
+    let port = socket
+        .local_addr()
+        .map_err(cannot_use_socket)?
+        .port()
+        .to_string();
     let mut client = Program::start(
         program,
         &[
@@ -104,12 +104,12 @@ fn session(program: &Path, timeout: &str, answer_to: Option<usize>) -> Result<Se
                 let since_first = now - *first.get_or_insert(now);
                 datagrams.push((since_first, buffer[..count].to_vec()));
                 if answer_to == Some(datagrams.len()) {
-                    answer(&socket, sender).map_err(cannot)?;
+                    answer(&socket, sender).map_err(cannot_use_socket)?;
                 }
                 continue; // more may be waiting
             }
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(error) => return Err(cannot(error)),
+            Err(error) => return Err(cannot_use_socket(error)),
         }
         // Nothing waiting. Once the client has exited and every datagram is read, stop.
         if ended.is_some() {
@@ -470,6 +470,7 @@ impl Peer {
     }
 }
 
+/// A failure of the checker's own socket: not the student's fault, but said all the same.
 fn cannot_use_socket(error: std::io::Error) -> Problem {
     Problem::new(format!(
         "the checker cannot use its UDP socket: {}",
