@@ -53,6 +53,7 @@ struct Args {
 /// tokio for the lighter `current_thread` runtime instead of a thread per CPU core.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    common::stop_quietly_on_closed_output();
     let args = Args::parse();
     common::exit_with(run(&args).await)
 }

@@ -104,6 +104,7 @@ enum Ended {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    common::stop_quietly_on_closed_output();
     let args = Args::parse();
     start_logs(args.quiet);
     common::exit_with(serve(&args).await)

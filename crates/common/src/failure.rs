@@ -158,6 +158,44 @@ pub fn exit_with(result: Result<(), Failure>) -> ExitCode {
     }
 }
 
+/// The exit status of a program that stopped because its output was closed: 141, what a shell
+/// shows for a program ended by SIGPIPE (128 + 13), as `yes | head -1` does.
+pub const CLOSED_OUTPUT_STATUS: i32 = 141;
+
+/// Lets a program whose standard output is closed early (`... | head -1`) stop quietly, as
+/// command-line tools do, instead of panicking with a backtrace. Call it first thing in `main`.
+///
+/// `println!` panics when it cannot write. When the reason is a closed pipe, nobody is left to
+/// read what the program prints, so it exits at once with [`CLOSED_OUTPUT_STATUS`]. Any other
+/// panic keeps Rust's report, which is what a bug should get.
+pub fn stop_quietly_on_closed_output() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if is_closed_output(message) {
+            std::process::exit(CLOSED_OUTPUT_STATUS);
+        }
+        default_hook(info);
+    }));
+}
+
+/// The panic of `println!` (or `print!`) on a closed pipe: "failed printing to stdout: Broken
+/// pipe (os error 32)" on Linux and macOS, "...: The pipe is being closed. (os error 232)" on
+/// Windows.
+fn is_closed_output(panic_message: &str) -> bool {
+    const CLOSED_PIPE: &str = if cfg!(windows) {
+        "(os error 232)"
+    } else {
+        "(os error 32)"
+    };
+    panic_message.starts_with("failed printing to stdout") && panic_message.ends_with(CLOSED_PIPE)
+}
+
 /// An I/O error in plain words: "connection refused", not
 /// "Connection refused (os error 111)". For log lines such as `client ... left: <why>`.
 pub fn describe(error: &io::Error) -> String {
@@ -183,6 +221,20 @@ fn lower_first(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_closed_pipe_counts_as_closed_output() {
+        let closed = if cfg!(windows) {
+            "failed printing to stdout: The pipe is being closed. (os error 232)"
+        } else {
+            "failed printing to stdout: Broken pipe (os error 32)"
+        };
+        assert!(is_closed_output(closed));
+        assert!(!is_closed_output(
+            "failed printing to stdout: No space left on device (os error 28)"
+        ));
+        assert!(!is_closed_output("index out of bounds"));
+    }
 
     #[test]
     fn os_errors_lose_their_number_and_capital() {

@@ -2,6 +2,7 @@
 //!
 //! - [`HostPort`]: the `--host` / `--port` options (with the lesson's default port);
 //! - [`Failure`] and [`exit_with`]: one friendly error line and an exit code, never a panic;
+//!   [`stop_quietly_on_closed_output`]: no panic either when `... | head` closes the output;
 //! - [`Prompt`]: Python's `input(prompt)`, with the prompt only when a person is typing;
 //! - [`Shutdown`]: Ctrl-C that ends a blocking `accept()` loop cleanly;
 //! - [`preview`]: received bytes as a readable, shortened string for log lines, and
@@ -23,7 +24,9 @@ mod shutdown;
 pub mod testing;
 
 pub use cli::{HostPort, parse_seconds};
-pub use failure::{Failure, describe, exit_code, exit_with};
+pub use failure::{
+    CLOSED_OUTPUT_STATUS, Failure, describe, exit_code, exit_with, stop_quietly_on_closed_output,
+};
 pub use input::Prompt;
 pub use lines::{Received, receive_line};
 pub use loops::{recv_exact, send_all};

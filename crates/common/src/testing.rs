@@ -93,6 +93,17 @@ impl Finished {
 impl Proc {
     /// Starts `package`'s program with `args`.
     pub fn spawn(package: &str, args: &[&str]) -> Proc {
+        Proc::spawn_reading(package, args, usize::MAX)
+    }
+
+    /// Starts the program as `program args | head -1` would run it: its first line of output
+    /// is read, then the pipe is closed, so whatever it prints next finds nobody reading.
+    pub fn spawn_head_one(package: &str, args: &[&str]) -> Proc {
+        Proc::spawn_reading(package, args, 1)
+    }
+
+    /// Starts the program, and reads at most `most_lines` of its output.
+    fn spawn_reading(package: &str, args: &[&str], most_lines: usize) -> Proc {
         let mut child = Command::new(binary(package))
             .args(args)
             .env("RUST_BACKTRACE", "1") // a panic would show its backtrace, and fail the tests
@@ -107,12 +118,20 @@ impl Proc {
         thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             let mut line = Vec::new();
-            while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            for read in 1..=most_lines {
+                if !matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                    break;
+                }
                 let text = String::from_utf8_lossy(&line);
-                if sender
-                    .send(text.trim_end_matches(['\n', '\r']).to_string())
-                    .is_err()
-                {
+                let text = text.trim_end_matches(['\n', '\r']).to_string();
+                if read == most_lines {
+                    // Closed before the test sees the line, so that anything the program
+                    // prints after it surely finds the pipe closed.
+                    drop(reader);
+                    let _ = sender.send(text);
+                    break;
+                }
+                if sender.send(text).is_err() {
                     break;
                 }
                 line.clear();

@@ -38,6 +38,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    common::stop_quietly_on_closed_output();
     let args = Args::parse();
     common::exit_with(run(&args))
 }

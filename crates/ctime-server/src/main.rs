@@ -65,6 +65,7 @@ enum Style {
 }
 
 fn main() -> ExitCode {
+    common::stop_quietly_on_closed_output();
     let args = Args::parse();
     common::exit_with(serve(&args))
 }

@@ -53,6 +53,7 @@ enum Mode {
 }
 
 fn main() -> ExitCode {
+    common::stop_quietly_on_closed_output();
     let cli = Cli::parse();
     // Two worker threads on the course's 2-core machines: one per core, tokio's default.
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -62,6 +62,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    common::stop_quietly_on_closed_output();
     let args = Args::parse();
     if args.list {
         for exercise in EXERCISES {

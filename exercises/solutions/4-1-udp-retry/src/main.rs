@@ -52,6 +52,7 @@ enum Answer {
 }
 
 fn main() -> ExitCode {
+    common::stop_quietly_on_closed_output();
     let args = Args::parse();
     common::exit_with(run(&args))
 }
