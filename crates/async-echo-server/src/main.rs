@@ -229,15 +229,17 @@ async fn serve_client(
 ) {
     info!("connected from {peer}");
     // Step 5 — receive, and answer in upper case, until the client leaves
-    match answer_in_upper_case(&mut stream, peer, buf_size, stop).await {
+    let ended = answer_in_upper_case(&mut stream, peer, buf_size, stop).await;
+    // Step 6 — close the connection, and free its place
+    // Python: writer.close(). Dropping the stream closes it; dropping the permit frees a place.
+    // Both before the log line: once it says "left", a new client can have the place.
+    drop(stream);
+    drop(permit);
+    match ended {
         Ok(Ended::ClientLeft) => info!("client {peer} left"),
         Ok(Ended::ServerStopping) => info!("closed {peer}: the server is stopping"),
         Err(error) => info!("client {peer} left: {}", common::describe(&error)),
     }
-    // Step 6 — close the connection, and free its place
-    // Python: writer.close(). Dropping the stream closes it; dropping the permit frees a place.
-    drop(stream);
-    drop(permit);
 }
 // ANCHOR_END: serve-client
 

@@ -11,7 +11,7 @@
 //! said only when you send something, one message at a time. Here a thread of its own
 //! receives, so every message shows up when it arrives.
 
-use std::io::{self, BufReader, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort, Prompt, Received, exit_code};
+use common::{Failure, HostPort, MessageReader, Prompt, Received, exit_code};
 
 /// The lesson's port, the one tutorial 004 uses.
 const DEFAULT_PORT: u16 = 9003;
@@ -156,11 +156,15 @@ fn server_gone(why: Option<io::Error>) -> Failure {
 // ANCHOR: receive
 /// The receiving thread: prints every line from the server as soon as it arrives.
 fn receive(stream: TcpStream, interactive: bool, events: Sender<Event>) {
-    let mut lines = BufReader::new(stream);
+    // Lines end with `\n`; the tutorial's server sends its welcome without one, so a pause
+    // ends a line too.
+    let mut lines = MessageReader::new(stream, MAX_MESSAGE);
     let mut line = Vec::new();
     let why = loop {
-        match common::receive_line(&mut lines, &mut line, MAX_MESSAGE) {
-            Ok(Received::Line) => show(&String::from_utf8_lossy(&line), interactive),
+        match lines.next_message(&mut line) {
+            Ok(Received::Line | Received::Paused) => {
+                show(&String::from_utf8_lossy(&line), interactive)
+            }
             Ok(Received::TooLong) => show("(a line longer than 1 MiB, skipped)", interactive),
             Ok(Received::End) => break None,
             Err(error) => break Some(error),

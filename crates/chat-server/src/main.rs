@@ -13,7 +13,7 @@
 
 mod room;
 
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::{Shutdown as Close, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
-use common::{Failure, HostPort, Received, Shutdown};
+use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 use room::{Joined, Limits, Line, Refused, Room};
 
 /// The lesson's port, the one tutorial 004 uses.
@@ -77,6 +77,11 @@ struct Args {
     /// Lines that may wait for a slow client before it is cut off
     #[arg(long, default_value_t = QUEUE_LINES as u32, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
     queue_lines: u32,
+
+    /// Seconds of silence that end a message sent without a newline, as the tutorial's
+    /// client sends them
+    #[arg(long, value_name = "SECONDS", default_value = "0.1", value_parser = common::parse_seconds)]
+    pause: Duration,
 }
 
 fn main() -> ExitCode {
@@ -107,6 +112,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
     };
     let room = Room::new(args.welcome.clone(), limits);
     let max_line = args.max_line as usize;
+    let pause = args.pause;
     // A channel nobody sends on: each reader thread holds a sender, and `recv` on `all_left`
     // returns once every sender is dropped, that is when every reader thread has ended.
     let (still_here, all_left) = mpsc::channel::<()>();
@@ -147,7 +153,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
                     thread::Builder::new()
                         .name(format!("reader {peer}"))
                         .spawn_scoped(scope, move || {
-                            read_lines(&stream, id, room, max_line);
+                            read_lines(&stream, id, room, max_line, pause);
                             drop(still_here);
                         })
                 });
@@ -187,12 +193,16 @@ fn refuse(stream: &TcpStream, peer: SocketAddr, refused: Refused, max_clients: u
 
 // ANCHOR: read-lines
 /// The reader thread of step 4: takes in the client's lines until it leaves.
-fn read_lines(stream: &TcpStream, id: u64, room: &Room, max_line: usize) {
-    let mut lines = BufReader::new(stream);
+/// A line ends with `\n`, or with a pause: the tutorial's client sends no `\n`.
+fn read_lines(stream: &TcpStream, id: u64, room: &Room, max_line: usize, pause: Duration) {
+    let mut lines = MessageReader::with_pause(stream, max_line, pause);
     let mut line = Vec::new();
     let why = loop {
-        match common::receive_line(&mut lines, &mut line, max_line) {
-            Ok(Received::Line) => obey(room, id, &String::from_utf8_lossy(&line)),
+        match lines.next_message(&mut line) {
+            Ok(Received::Line) => obey(room, id, &String::from_utf8_lossy(&line), false),
+            // The tutorial's client sends no `\n`, then waits for an answer before it lets
+            // its user type again: it gets its own line back, as the tutorial's server did.
+            Ok(Received::Paused) => obey(room, id, &String::from_utf8_lossy(&line), true),
             Ok(Received::TooLong) => {
                 let refusal =
                     format!("! that line was longer than {max_line} bytes; nobody got it");
@@ -217,8 +227,9 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, max_line: usize) {
 // ANCHOR_END: read-lines
 
 // ANCHOR: obey
-/// Acts on one line from client `id`: a command, or something to say to the room.
-fn obey(room: &Room, id: u64, line: &str) {
+/// Acts on one line from client `id`: a command, or something to say to the room (and back
+/// to the sender too, if `echo`).
+fn obey(room: &Room, id: u64, line: &str, echo: bool) {
     // Control characters (other than tab) could move another user's cursor or clear their
     // screen: they are shown as `�`, like bytes that are not UTF-8.
     let line: String = line
@@ -244,7 +255,7 @@ fn obey(room: &Room, id: u64, line: &str) {
             room.answer(id, unknown);
         }
         _ => {
-            if let Some(name) = room.say(id, &line) {
+            if let Some(name) = room.say(id, &line, echo) {
                 println!("received from {name}: {}", common::preview(line.as_bytes()));
             }
         }

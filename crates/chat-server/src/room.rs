@@ -123,11 +123,13 @@ impl Room {
     }
     // ANCHOR_END: join
 
-    /// Sends what member `id` said to everybody else, as `NAME: text`. Returns the name.
-    pub fn say(&self, id: u64, text: &str) -> Option<String> {
+    /// Sends what member `id` said to everybody else, as `NAME: text`, and to the sender too
+    /// if `echo`. Returns the name.
+    pub fn say(&self, id: u64, text: &str, echo: bool) -> Option<String> {
         let mut members = self.lock();
         let name = members.by_id.get(&id)?.name.clone();
-        self.broadcast(&mut members, id, format!("{name}: {text}"));
+        let to = if echo { To::Everyone } else { To::AllBut(id) };
+        self.deliver(&mut members, to, format!("{name}: {text}"));
         Some(name)
     }
 

@@ -7,7 +7,8 @@
 //! - [`Shutdown`]: Ctrl-C that ends a blocking `accept()` loop cleanly;
 //! - [`preview`]: received bytes as a readable, shortened string for log lines, and
 //!   [`strip_line_end`]: a line of input without its line end;
-//! - [`receive_line`]: the next newline-delimited message, with a size limit;
+//! - [`MessageReader`]: the next message from a stream (a `\n` or a pause ends it), with a
+//!   size limit;
 //! - [`send_all`] and [`recv_exact`]: the send and receive loops of tutorial 000, spelled out;
 //! - [`testing`]: helpers for the end-to-end tests (run the real binaries, wait, clean up).
 //!
@@ -28,7 +29,7 @@ pub use failure::{
     CLOSED_OUTPUT_STATUS, Failure, describe, exit_code, exit_with, stop_quietly_on_closed_output,
 };
 pub use input::Prompt;
-pub use lines::{Received, receive_line};
+pub use lines::{MessageReader, PAUSE, ReadTimeout, Received};
 pub use loops::{recv_exact, send_all};
 pub use preview::{preview, strip_line_end};
 pub use shutdown::{Shutdown, Watched};

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use crate::strip_line_end;
 
+pub mod tutorials;
+
 /// The longest a test waits for any one thing. Generous, because CI machines are slow; a
 /// passing test never waits this long.
 pub const DEADLINE: Duration = Duration::from_secs(30);

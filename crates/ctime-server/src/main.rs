@@ -11,9 +11,11 @@
 //! client at a time; `--threads` gives each client a thread of its own.
 //!
 //! A message is one line: the server answers when it sees the `\n` that ends it (or the end
-//! of the stream), never just because one read returned some bytes.
+//! of the stream), never just because one read returned some bytes. The tutorials' clients
+//! send no `\n`: their message ends when they pause (`common::PAUSE`, 0.1 s), and its answer
+//! has no `\n` either, exactly as the tutorials' server answers.
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread;
@@ -21,7 +23,7 @@ use std::time::Duration;
 
 use chrono::{Local, NaiveDateTime};
 use clap::{Parser, ValueEnum};
-use common::{Failure, HostPort, Received, Shutdown, receive_line};
+use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 
 /// The lesson's port, the one tutorial 003 uses (tutorial 001 uses 9999).
 const DEFAULT_PORT: u16 = 8080;
@@ -53,6 +55,11 @@ struct Args {
     /// Serve each client on its own thread (default: one client at a time, like the tutorials)
     #[arg(long)]
     threads: bool,
+
+    /// Seconds of silence that end a message sent without a newline, as the tutorials' clients
+    /// send them
+    #[arg(long, value_name = "SECONDS", default_value = "0.1", value_parser = common::parse_seconds)]
+    pause: Duration,
 }
 
 /// The two reply forms of the tutorials.
@@ -113,9 +120,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
                 let shutdown = &shutdown;
                 let spawned = thread::Builder::new()
                     .name(format!("client {peer}"))
-                    .spawn_scoped(scope, move || {
-                        serve_client(stream, peer, args.style, shutdown)
-                    });
+                    .spawn_scoped(scope, move || serve_client(stream, peer, args, shutdown));
                 if let Err(error) = spawned {
                     eprintln!(
                         "cannot start a thread for {peer}: {}",
@@ -123,7 +128,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
                     );
                 }
             } else {
-                serve_client(stream, peer, args.style, &shutdown);
+                serve_client(stream, peer, args, &shutdown);
             }
         }
     });
@@ -134,11 +139,11 @@ fn serve(args: &Args) -> Result<(), Failure> {
 
 // ANCHOR: serve-client
 /// Talks to one client until it leaves. Whatever goes wrong ends this client, not the server.
-fn serve_client(stream: TcpStream, peer: SocketAddr, style: Style, shutdown: &Shutdown) {
+fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shutdown) {
     // Python: print('...connected from:', addr)
     println!("...connected from: {peer}");
     // Step 5 — receive a line, send it back with the time, until the client leaves
-    match answer_lines(&stream, peer, style, shutdown) {
+    match answer_lines(&stream, peer, args, shutdown) {
         Ok(()) => println!("client {peer} left"),
         Err(error) => println!("client {peer} left: {}", common::describe(&error)),
     }
@@ -153,43 +158,46 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, style: Style, shutdown: &Sh
 fn answer_lines(
     stream: &TcpStream,
     peer: SocketAddr,
-    style: Style,
+    args: &Args,
     shutdown: &Shutdown,
 ) -> io::Result<()> {
     let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
-    // `&TcpStream` both reads and writes: the buffered reader gets one, the replies the other.
-    let mut requests = BufReader::new(stream);
+    // `&TcpStream` both reads and writes: the message reader gets one, the replies the other.
+    let mut requests = MessageReader::with_pause(stream, MAX_LINE, args.pause);
     let mut replies = stream;
-    let mut line = Vec::new();
+    let mut message = Vec::new();
     loop {
-        // Python: data = conn.recv(BUFSIZE), but a whole line, however many reads it takes
-        let reply = match receive_line(&mut requests, &mut line, MAX_LINE)? {
+        // Python: data = conn.recv(BUFSIZE), but a whole message, however many reads it takes
+        let ending: &[u8] = match requests.next_message(&mut message)? {
             Received::End => return Ok(()), // Python: `if not data: break`
-            Received::Line => {
-                println!("received from {peer}: {}", common::preview(&line));
-                stamp(style, Local::now().naive_local(), &line)
-            }
+            Received::Line => b"\n",
+            Received::Paused => b"", // the tutorials' clients: no `\n` in, none out
             Received::TooLong => {
                 println!("received from {peer}: a line longer than {MAX_LINE} bytes, skipped");
-                format!("error: line longer than {MAX_LINE} bytes\n").into_bytes()
+                let refusal = format!("error: line longer than {MAX_LINE} bytes\n");
+                replies.write_all(refusal.as_bytes())?;
+                continue;
             }
         };
+        println!("received from {peer}: {}", common::preview(&message));
+        let now = Local::now().naive_local();
         // Python: conn.send(('[%s] %s' % (ctime(), data)).encode()), but sendall
-        replies.write_all(&reply)?;
+        replies.write_all(&stamp(args.style, now, &message, ending))?;
     }
 }
 // ANCHOR_END: answer-lines
 
 // ANCHOR: stamp
-/// The reply to `message` received at `now`, ending with the `\n` that tells the client where
-/// it ends. The message's bytes are copied as they are, UTF-8 or not.
-fn stamp(style: Style, now: NaiveDateTime, message: &[u8]) -> Vec<u8> {
+/// The reply to `message` received at `now`, ending as the message ended: with the `\n` that
+/// tells a Rust client where it ends, or with nothing, like the tutorials' replies. The
+/// message's bytes are copied as they are, UTF-8 or not.
+fn stamp(style: Style, now: NaiveDateTime, message: &[u8], ending: &[u8]) -> Vec<u8> {
     let time = ctime(now);
     let prefix = match style {
         Style::Brackets => format!("[{time}] "), // tutorial 003: '[%s] %s' % (ctime(), data)
         Style::Glued => time,                    // tutorial 001: ctime() + data
     };
-    [prefix.as_bytes(), message, b"\n"].concat()
+    [prefix.as_bytes(), message, ending].concat()
 }
 
 /// `time` as Python's `time.ctime()` writes it: `Thu Feb  7 10:00:18 2013`.
@@ -249,16 +257,16 @@ mod tests {
     fn stamp_builds_both_tutorials_replies() {
         let now = at(2013, 2, 7, 10, 0, 18);
         assert_eq!(
-            stamp(Style::Brackets, now, b"hello"),
+            stamp(Style::Brackets, now, b"hello", b"\n"),
             b"[Thu Feb  7 10:00:18 2013] hello\n"
         );
         assert_eq!(
-            stamp(Style::Glued, now, b"i"),
-            b"Thu Feb  7 10:00:18 2013i\n"
+            stamp(Style::Glued, now, b"i", b""),
+            b"Thu Feb  7 10:00:18 2013i"
         );
         // Bytes that are not UTF-8 go back untouched.
         assert_eq!(
-            stamp(Style::Glued, now, b"\xff\xfe"),
+            stamp(Style::Glued, now, b"\xff\xfe", b"\n"),
             b"Thu Feb  7 10:00:18 2013\xff\xfe\n"
         );
     }

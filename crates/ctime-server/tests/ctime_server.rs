@@ -290,7 +290,8 @@ fn two_lines_in_one_write_get_two_replies() {
 
 #[test]
 fn a_line_sent_in_pieces_gets_one_reply_once_its_newline_arrives() {
-    let (_server, addr) = start(&[]);
+    // A pause far longer than the gaps below: only the newline ends this message.
+    let (_server, addr) = start(&["--pause", "30"]);
     let mut raw = Raw::connect(addr);
     raw.stream.set_nodelay(true).expect("nodelay");
     raw.send("hel".as_bytes());

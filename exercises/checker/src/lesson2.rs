@@ -2,10 +2,11 @@
 //! per line however the bytes arrive.
 
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::{Local, NaiveDateTime, TimeDelta};
 
-use crate::net::{ANSWER, Conn, Ending, QUIET};
+use crate::net::{ANSWER, Conn, Ending};
 use crate::program::Program;
 use crate::report::{Check, Exercise, Problem, show};
 
@@ -67,7 +68,13 @@ const CLOCK_SLACK: TimeDelta = TimeDelta::seconds(10);
 /// Where 2.2's replies are made, for hints.
 const LINE_HINT: &str = "the loop at the TODO answers every `read()`, whatever it holds: \
     read up to each `\\n` instead, however many reads that takes (a `BufReader` and \
-    `read_until`, or `common::receive_line`, which also limits the line's length)";
+    `read_until`, or `MessageReader::next_message`, which also limits the line's length)";
+
+/// How long the checker listens after half a line before it sends the rest. A server that
+/// answers every read answers the half within a millisecond. And it is well under
+/// `common::PAUSE`, after which bytes without a `\n` are a message of their own (how the
+/// tutorials' clients send), so the two halves still make one line for `MessageReader`.
+const HALF_LINE_GAP: Duration = Duration::from_millis(30);
 
 /// What an answer should be.
 #[derive(Clone, Copy)]
@@ -219,7 +226,7 @@ fn time_between_lines(program: &Path) -> Result<(), Problem> {
     let mut conn = Conn::connect(addr)?;
     let sent = b"one\ntime\r\ntwo\n";
     conn.send(sent)?;
-    let hint = "`common::receive_line` removes the `\\r` of a `\\r\\n` line end, so \
+    let hint = "`MessageReader::next_message` removes the `\\r` of a `\\r\\n` line end, so \
                 `message` is `time` either way; answer it in `answer`, which sees every line";
     for wanted in [
         Wanted::Stamped(b"one"),
@@ -235,13 +242,14 @@ fn half_a_line(program: &Path) -> Result<(), Problem> {
     let (mut server, addr) = Program::start_server(program)?;
     let mut conn = Conn::connect(addr)?;
     conn.send(b"hel")?;
-    if let Some(early) = conn.quiet(QUIET) {
+    if let Some(early) = conn.quiet(HALF_LINE_GAP) {
         let problem = Problem::new("an answer came before the line was complete")
             .sent(b"hel")
             .expected(format!(
                 "nothing yet: the line ends at its `\\n`, which has not been sent (the checker \
-                 listened for {} s)",
-                QUIET.as_secs_f64()
+                 listened for {} s, less than the {} s pause that ends a message without `\\n`)",
+                HALF_LINE_GAP.as_secs_f64(),
+                common::PAUSE.as_secs_f64()
             ))
             .got(early.describe())
             .hint(LINE_HINT);
@@ -310,7 +318,7 @@ fn last_line_without_newline(program: &Path) -> Result<(), Problem> {
         b"bye",
         Wanted::Stamped(b"bye"),
         "a stream can end in the middle of a line: when the client closes its side, answer \
-         what is left (`common::receive_line` returns it as a line)",
+         what is left (`MessageReader::next_message` returns it as a `Line`)",
     )?;
     let end = conn.read_to_end(ANSWER);
     if end.ending == Ending::Closed && end.bytes.is_empty() {
@@ -319,7 +327,10 @@ fn last_line_without_newline(program: &Path) -> Result<(), Problem> {
     let problem = Problem::new("the server did not close the connection after the last answer")
         .expected("the end of the stream")
         .got(end.describe())
-        .hint("when `read` returns 0 (or `receive_line` says `End`), the client has left: stop");
+        .hint(
+            "when `read` returns 0 (or `MessageReader::next_message` says `End`), the client has \
+             left: stop",
+        );
     Err(server.explain(problem))
 }
 
@@ -354,6 +365,11 @@ mod tests {
             !Wanted::TimeAlone.matches(b"Thu Feb  7 10:00:18 2013"),
             "not now"
         );
+    }
+
+    #[test]
+    fn the_rest_of_half_a_line_comes_well_before_a_pause_ends_it() {
+        assert!(HALF_LINE_GAP * 3 <= common::PAUSE);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //!
 //!     scripts/exercise.sh check 2.1 --solution
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread;
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{Local, NaiveDateTime};
 use clap::Parser;
-use common::{Failure, HostPort, Received, Shutdown};
+use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 
 /// Lesson 2's port, so that `cargo run -p ctime-client` talks to this server.
 const DEFAULT_PORT: u16 = 8080;
@@ -81,15 +81,16 @@ fn serve(args: &Args) -> Result<(), Failure> {
 /// Answers every line the client sends, until it leaves.
 fn answer_lines(stream: &TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io::Result<()> {
     let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
-    // `&TcpStream` both reads and writes: the buffered reader gets one, the replies the other.
-    let mut requests = BufReader::new(stream);
+    // `&TcpStream` both reads and writes: the message reader gets one, the replies the other.
+    let mut requests = MessageReader::new(stream, MAX_LINE);
     let mut replies = stream;
     let mut line = Vec::new();
     loop {
-        // One whole line, however many reads it takes (lesson 2, `receive_line`).
-        let reply = match common::receive_line(&mut requests, &mut line, MAX_LINE)? {
+        // One whole message, however many reads it takes (lesson 2, `MessageReader`): a line,
+        // or bytes without `\n` followed by a pause, as the tutorials' clients send them.
+        let reply = match requests.next_message(&mut line)? {
             Received::End => return Ok(()), // the client closed its side
-            Received::Line => {
+            Received::Line | Received::Paused => {
                 println!("received from {peer}: {}", common::preview(&line));
                 answer(Local::now().naive_local(), &line)
             }
@@ -103,7 +104,7 @@ fn answer_lines(stream: &TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io
 /// The reply to `message`, a line received at `now`, with the `\n` that ends it.
 fn answer(now: NaiveDateTime, message: &[u8]) -> Vec<u8> {
     // The whole line must be the command: `timer`, `Time` or ` time` are messages like any
-    // other. (`receive_line` has already removed the line end, `\n` or `\r\n`.)
+    // other. (`next_message` has already removed the line end, `\n` or `\r\n`.)
     if message == TIME_COMMAND {
         return format!("{}\n", ctime(now)).into_bytes();
     }

@@ -5,7 +5,7 @@
 //!
 //!     scripts/exercise.sh check 2.2 --solution
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread;
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{Local, NaiveDateTime};
 use clap::Parser;
-use common::{Failure, HostPort, Received, Shutdown};
+use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 
 /// Lesson 2's port, so that `cargo run -p ctime-client` talks to this server.
 const DEFAULT_PORT: u16 = 8080;
@@ -78,18 +78,19 @@ fn serve(args: &Args) -> Result<(), Failure> {
 /// Answers every line the client sends, until it leaves.
 fn answer_lines(stream: &TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io::Result<()> {
     let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
-    // A message ends at its `\n`, not at the end of a read: a buffered reader collects the
+    // A message ends at its `\n`, not at the end of a read: a message reader collects the
     // bytes of several reads into one line, and keeps what follows the `\n` for the next.
-    // `&TcpStream` both reads and writes: the buffered reader gets one, the replies the other.
-    let mut requests = BufReader::new(stream);
+    // `&TcpStream` both reads and writes: the message reader gets one, the replies the other.
+    let mut requests = MessageReader::new(stream, MAX_LINE);
     let mut replies = stream;
     let mut line = Vec::new();
     loop {
         // A whole line, however many reads it takes, and never more than MAX_LINE bytes of it
-        // in memory. The last line counts even without its `\n`, when the client closes.
-        let reply = match common::receive_line(&mut requests, &mut line, MAX_LINE)? {
+        // in memory. The last line counts even without its `\n`, when the client closes, and
+        // so do bytes without `\n` followed by a pause: how the tutorials' clients send.
+        let reply = match requests.next_message(&mut line)? {
             Received::End => return Ok(()), // the client closed its side
-            Received::Line => {
+            Received::Line | Received::Paused => {
                 println!("received from {peer}: {}", common::preview(&line));
                 stamp(Local::now().naive_local(), &line)
             }

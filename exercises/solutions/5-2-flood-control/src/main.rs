@@ -7,7 +7,7 @@
 //!     scripts/exercise.sh check 5.2 --solution
 
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::{Shutdown as Close, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -16,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort, Received, Shutdown};
+use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 
 /// Lesson 5's port, so that `cargo run -p chat-client` talks to this server.
 const DEFAULT_PORT: u16 = 9003;
@@ -121,7 +121,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
 fn read_lines(stream: &TcpStream, id: u64, room: &Room, shutdown: &Shutdown, rate: u32) {
     let ending = (|| -> io::Result<()> {
         let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
-        let mut lines = BufReader::new(stream);
+        let mut lines = MessageReader::new(stream, MAX_LINE);
         let mut line = Vec::new();
         let mut pace = Pace::new(rate);
         loop {
@@ -130,8 +130,8 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, shutdown: &Shutdown, rat
             // the kernel's socket buffers, and once those are full, its own writes wait: TCP
             // holds the flooder back. The other members have threads of their own, and the
             // room's lock is not held here, so they go on talking.
-            match common::receive_line(&mut lines, &mut line, MAX_LINE)? {
-                Received::Line => {
+            match lines.next_message(&mut line)? {
+                Received::Line | Received::Paused => {
                     pace.wait_for_token();
                     obey(room, id, &String::from_utf8_lossy(&line));
                 }

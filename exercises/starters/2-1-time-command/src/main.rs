@@ -15,7 +15,7 @@
 //!
 //! The statement and the hints are in the book: docs/en/exercises.md (中文: docs/zh/exercises.md).
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread;
@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use chrono::{Local, NaiveDateTime};
 use clap::Parser;
-use common::{Failure, HostPort, Received, Shutdown};
+use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 
 /// Lesson 2's port, so that `cargo run -p ctime-client` talks to this server.
 const DEFAULT_PORT: u16 = 8080;
@@ -88,15 +88,16 @@ fn serve(args: &Args) -> Result<(), Failure> {
 /// Answers every line the client sends, until it leaves.
 fn answer_lines(stream: &TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io::Result<()> {
     let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
-    // `&TcpStream` both reads and writes: the buffered reader gets one, the replies the other.
-    let mut requests = BufReader::new(stream);
+    // `&TcpStream` both reads and writes: the message reader gets one, the replies the other.
+    let mut requests = MessageReader::new(stream, MAX_LINE);
     let mut replies = stream;
     let mut line = Vec::new();
     loop {
-        // One whole line, however many reads it takes (lesson 2, `receive_line`).
-        let reply = match common::receive_line(&mut requests, &mut line, MAX_LINE)? {
+        // One whole message, however many reads it takes (lesson 2, `MessageReader`): a line,
+        // or bytes without `\n` followed by a pause, as the tutorials' clients send them.
+        let reply = match requests.next_message(&mut line)? {
             Received::End => return Ok(()), // the client closed its side
-            Received::Line => {
+            Received::Line | Received::Paused => {
                 println!("received from {peer}: {}", common::preview(&line));
                 answer(Local::now().naive_local(), &line)
             }

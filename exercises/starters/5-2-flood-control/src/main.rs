@@ -23,7 +23,7 @@
 //! The statement and the hints are in the book: docs/en/exercises.md (中文: docs/zh/exercises.md).
 
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::{Shutdown as Close, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -32,7 +32,7 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
-use common::{Failure, HostPort, Received, Shutdown};
+use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 
 /// Lesson 5's port, so that `cargo run -p chat-client` talks to this server.
 const DEFAULT_PORT: u16 = 9003;
@@ -149,11 +149,13 @@ fn read_lines(
         // with bursts of up to `rate` lines at once. Make the waiting happen here, in this
         // member's own reader thread, before a line goes to the room: while it waits it does
         // not read, so only the flooder is held up. Nothing is dropped, nobody is cut off.
-        let mut lines = BufReader::new(stream);
+        let mut lines = MessageReader::new(stream, MAX_LINE);
         let mut line = Vec::new();
         loop {
-            match common::receive_line(&mut lines, &mut line, MAX_LINE)? {
-                Received::Line => obey(room, id, &String::from_utf8_lossy(&line)),
+            match lines.next_message(&mut line)? {
+                Received::Line | Received::Paused => {
+                    obey(room, id, &String::from_utf8_lossy(&line))
+                }
                 Received::TooLong => room.tell(
                     id,
                     &format!("! that line was longer than {MAX_LINE} bytes; nobody got it"),
