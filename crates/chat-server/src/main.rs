@@ -82,6 +82,11 @@ struct Args {
     /// client sends them
     #[arg(long, value_name = "SECONDS", default_value = "0.1", value_parser = common::parse_seconds)]
     pause: Duration,
+
+    /// No line per message received (joins, leaves, cut-offs and errors still print), e.g.
+    /// for a benchmark
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn main() -> ExitCode {
@@ -111,8 +116,6 @@ fn serve(args: &Args) -> Result<(), Failure> {
         queue_lines: args.queue_lines as usize,
     };
     let room = Room::new(args.welcome.clone(), limits);
-    let max_line = args.max_line as usize;
-    let pause = args.pause;
     // A channel nobody sends on: each reader thread holds a sender, and `recv` on `all_left`
     // returns once every sender is dropped, that is when every reader thread has ended.
     let (still_here, all_left) = mpsc::channel::<()>();
@@ -153,7 +156,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
                     thread::Builder::new()
                         .name(format!("reader {peer}"))
                         .spawn_scoped(scope, move || {
-                            read_lines(&stream, id, room, max_line, pause);
+                            read_lines(&stream, id, room, args);
                             drop(still_here);
                         })
                 });
@@ -194,15 +197,20 @@ fn refuse(stream: &TcpStream, peer: SocketAddr, refused: Refused, max_clients: u
 // ANCHOR: read-lines
 /// The reader thread of step 4: takes in the client's lines until it leaves.
 /// A line ends with `\n`, or with a pause: the tutorial's client sends no `\n`.
-fn read_lines(stream: &TcpStream, id: u64, room: &Room, max_line: usize, pause: Duration) {
-    let mut lines = MessageReader::with_pause(stream, max_line, pause);
+fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
+    let max_line = args.max_line as usize;
+    let mut lines = MessageReader::with_pause(stream, max_line, args.pause);
     let mut line = Vec::new();
     let why = loop {
         match lines.next_message(&mut line) {
-            Ok(Received::Line) => obey(room, id, &String::from_utf8_lossy(&line), false),
+            Ok(Received::Line) => {
+                obey(room, id, &String::from_utf8_lossy(&line), false, args.quiet)
+            }
             // The tutorial's client sends no `\n`, then waits for an answer before it lets
             // its user type again: it gets its own line back, as the tutorial's server did.
-            Ok(Received::Paused) => obey(room, id, &String::from_utf8_lossy(&line), true),
+            Ok(Received::Paused) => {
+                obey(room, id, &String::from_utf8_lossy(&line), true, args.quiet)
+            }
             Ok(Received::TooLong) => {
                 let refusal =
                     format!("! that line was longer than {max_line} bytes; nobody got it");
@@ -228,8 +236,8 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, max_line: usize, pause: 
 
 // ANCHOR: obey
 /// Acts on one line from client `id`: a command, or something to say to the room (and back
-/// to the sender too, if `echo`).
-fn obey(room: &Room, id: u64, line: &str, echo: bool) {
+/// to the sender too, if `echo`). `quiet`: no log line for what is said.
+fn obey(room: &Room, id: u64, line: &str, echo: bool, quiet: bool) {
     // Control characters (other than tab) could move another user's cursor or clear their
     // screen: they are shown as `�`, like bytes that are not UTF-8.
     let line: String = line
@@ -255,7 +263,8 @@ fn obey(room: &Room, id: u64, line: &str, echo: bool) {
             room.answer(id, unknown);
         }
         _ => {
-            if let Some(name) = room.say(id, &line, echo) {
+            let said = room.say(id, &line, echo);
+            if let (Some(name), false) = (said, quiet) {
                 println!("received from {name}: {}", common::preview(line.as_bytes()));
             }
         }

@@ -324,3 +324,18 @@ fn the_welcome_line_can_be_changed() {
     let mut client = LineClient::connect(addr);
     assert_eq!(client.line(), "hi there");
 }
+
+#[test]
+fn quiet_logs_no_line_per_message_but_the_room_still_talks() {
+    let finished = common::testing::run_quiet("chat-server", &[], |addr| {
+        let mut alice = Member::join(addr);
+        let mut bob = Member::join(addr);
+        alice.say("hello");
+        bob.hears(&format!("{}: hello", alice.name));
+    });
+    assert!(
+        finished.stdout.contains("connected from 127.0.0.1:"),
+        "{finished:?}"
+    );
+    assert!(!finished.stdout.contains("received"), "{finished:?}");
+}

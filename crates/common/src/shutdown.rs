@@ -38,8 +38,9 @@ struct Inner {
     requested: AtomicBool,
     /// How to make the blocked `accept()` (or `recv_from()`) return.
     wake: Wake,
-    /// Clones of the client connections being served, to shut them down on Ctrl-C.
-    streams: Mutex<HashMap<u64, TcpStream>>,
+    /// The client connections being served, shared with their threads, to shut them down on
+    /// Ctrl-C.
+    streams: Mutex<HashMap<u64, Arc<TcpStream>>>,
     next_id: AtomicU64,
 }
 
@@ -103,22 +104,21 @@ impl Shutdown {
     }
 
     /// Watches a client connection until the returned guard is dropped: on Ctrl-C it is shut
-    /// down, so a `read()` blocked on it returns 0. Fails only if the stream cannot be cloned
-    /// (the process is out of file descriptors).
-    pub fn watch(&self, stream: &TcpStream) -> io::Result<Watched> {
-        let clone = stream.try_clone()?;
+    /// down, so a `read()` blocked on it returns 0. The connection is shared, not cloned: a
+    /// clone (`try_clone`, Python's `dup`) would cost a second file descriptor per client.
+    pub fn watch(&self, stream: &Arc<TcpStream>) -> Watched {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let mut streams = self.streams();
         // Checked while holding the lock that `trigger` takes after setting the flag: either
         // `trigger` sees this stream, or we see the flag. No connection slips through.
         if self.requested() {
-            let _ = clone.shutdown(std::net::Shutdown::Both);
+            let _ = stream.shutdown(std::net::Shutdown::Both);
         }
-        streams.insert(id, clone);
-        Ok(Watched {
+        streams.insert(id, Arc::clone(stream));
+        Watched {
             shutdown: self.clone(),
             id,
-        })
+        }
     }
 
     /// What Ctrl-C does: set the flag, end every watched connection, wake the accept loop.
@@ -136,7 +136,7 @@ impl Shutdown {
         };
     }
 
-    fn streams(&self) -> MutexGuard<'_, HashMap<u64, TcpStream>> {
+    fn streams(&self) -> MutexGuard<'_, HashMap<u64, Arc<TcpStream>>> {
         // A panicking client thread must not stop Ctrl-C from working.
         self.inner
             .streams
@@ -186,11 +186,12 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let shutdown = Shutdown::manual(&listener).expect("local addr");
         let _client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
-        let (mut served, _) = listener.accept().expect("accept");
-        let watched = shutdown.watch(&served).expect("clone");
+        let (served, _) = listener.accept().expect("accept");
+        let served = Arc::new(served);
+        let watched = shutdown.watch(&served);
 
         std::thread::scope(|scope| {
-            let reader = scope.spawn(move || served.read(&mut [0; 16]).expect("read"));
+            let reader = scope.spawn(move || (&*served).read(&mut [0; 16]).expect("read"));
             shutdown.trigger();
             assert_eq!(
                 reader.join().expect("no panic"),
@@ -210,10 +211,11 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let shutdown = Shutdown::manual(&listener).expect("local addr");
         let _client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
-        let (mut served, _) = listener.accept().expect("accept");
+        let (served, _) = listener.accept().expect("accept");
         shutdown.trigger();
-        let _watched = shutdown.watch(&served).expect("clone");
-        assert_eq!(served.read(&mut [0; 16]).expect("read"), 0);
+        let served = Arc::new(served);
+        let _watched = shutdown.watch(&served);
+        assert_eq!((&*served).read(&mut [0; 16]).expect("read"), 0);
     }
 
     #[test]

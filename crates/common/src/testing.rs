@@ -367,6 +367,32 @@ pub fn vanish_mid_message(server: &mut Proc, addr: SocketAddr) {
     );
 }
 
+/// Starts `package` with `--quiet` and `args`, lets `talk` use it, then stops it with Ctrl-C
+/// and returns everything it printed: for the checks of `--quiet` (answers as usual, no log
+/// line per message).
+pub fn run_quiet(package: &str, args: &[&str], talk: impl FnOnce(SocketAddr)) -> Finished {
+    let all: Vec<&str> = ["--quiet"].iter().chain(args).copied().collect();
+    let (mut server, addr) = Proc::start_server(package, &all);
+    talk(addr);
+    server.interrupt();
+    server.wait_for("server stopped");
+    let finished = server.finish();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    finished
+}
+
+/// The number of file descriptors process `pid` has open, from `/proc/PID/fd`; `None` (and a
+/// note that the check is skipped) where there is no `/proc`, as on macOS and Windows.
+pub fn open_descriptors(pid: u32) -> Option<usize> {
+    match std::fs::read_dir(format!("/proc/{pid}/fd")) {
+        Ok(entries) => Some(entries.count()),
+        Err(_) => {
+            eprintln!("skipped: no /proc/{pid}/fd on this system");
+            None
+        }
+    }
+}
+
 /// A raw TCP client for line-based servers (ctime, chat): sends lines, reads lines, each read
 /// with [`DEADLINE`].
 pub struct LineClient {

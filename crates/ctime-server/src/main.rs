@@ -18,6 +18,7 @@
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -60,6 +61,11 @@ struct Args {
     /// send them
     #[arg(long, value_name = "SECONDS", default_value = "0.1", value_parser = common::parse_seconds)]
     pause: Duration,
+
+    /// No line per message received (connects, leaves and errors still print), e.g. for a
+    /// benchmark
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// The two reply forms of the tutorials.
@@ -142,26 +148,25 @@ fn serve(args: &Args) -> Result<(), Failure> {
 fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shutdown) {
     // Python: print('...connected from:', addr)
     println!("...connected from: {peer}");
+    // Shared with the Ctrl-C handler, which shuts it down to end the read in step 5.
+    let stream = Arc::new(stream);
+    let watched = shutdown.watch(&stream);
     // Step 5 — receive a line, send it back with the time, until the client leaves
-    match answer_lines(&stream, peer, args, shutdown) {
+    match answer_lines(&stream, peer, args) {
         Ok(()) => println!("client {peer} left"),
         Err(error) => println!("client {peer} left: {}", common::describe(&error)),
     }
     // Step 6 — close the connection
-    // Python: conn.close(). Dropping the stream closes it.
+    // Python: conn.close(). Dropping the last `Arc` of the stream closes it: the watch lets
+    // go of its share first.
+    drop(watched);
     drop(stream);
 }
 // ANCHOR_END: serve-client
 
 // ANCHOR: answer-lines
 /// The loop of step 5. An error (such as a client that reset the connection) ends it.
-fn answer_lines(
-    stream: &TcpStream,
-    peer: SocketAddr,
-    args: &Args,
-    shutdown: &Shutdown,
-) -> io::Result<()> {
-    let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+fn answer_lines(stream: &TcpStream, peer: SocketAddr, args: &Args) -> io::Result<()> {
     // `&TcpStream` both reads and writes: the message reader gets one, the replies the other.
     let mut requests = MessageReader::with_pause(stream, MAX_LINE, args.pause);
     let mut replies = stream;
@@ -179,7 +184,9 @@ fn answer_lines(
                 continue;
             }
         };
-        println!("received from {peer}: {}", common::preview(&message));
+        if !args.quiet {
+            println!("received from {peer}: {}", common::preview(&message));
+        }
         let now = Local::now().naive_local();
         // Python: conn.send(('[%s] %s' % (ctime(), data)).encode()), but sendall
         replies.write_all(&stamp(args.style, now, &message, ending))?;

@@ -446,3 +446,17 @@ fn help_shows_the_options_and_their_defaults() {
     let wrong = run("ctime-server", &["--style", "fancy"], b"");
     assert_eq!(wrong.code(), Some(2), "clap's usage error: {wrong:?}");
 }
+
+#[test]
+fn quiet_logs_no_line_per_message_but_still_answers() {
+    let finished = common::testing::run_quiet("ctime-server", &[], |addr| {
+        let mut client = common::testing::LineClient::connect(addr);
+        client.send("hello");
+        assert!(client.line().ends_with("] hello"));
+    });
+    assert!(
+        finished.stdout.contains("...connected from: 127.0.0.1:"),
+        "{finished:?}"
+    );
+    assert!(!finished.stdout.contains("received"), "{finished:?}");
+}

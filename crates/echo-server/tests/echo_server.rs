@@ -292,3 +292,53 @@ fn output_closed_early_stops_the_server_quietly_not_with_a_panic() {
     );
     assert_eq!(finished.stderr, "", "not a word, and surely no panic");
 }
+
+#[test]
+fn quiet_logs_no_line_per_message_but_still_echoes() {
+    let finished = common::testing::run_quiet("echo-server", &["--threads"], |addr| {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        assert_eq!(exchange(&mut stream, b"hello"), b"hello");
+    });
+    assert!(
+        finished.stdout.contains("connected from 127.0.0.1:"),
+        "{finished:?}"
+    );
+    assert!(finished.stdout.contains(" left"), "{finished:?}");
+    assert!(!finished.stdout.contains("received"), "{finished:?}");
+}
+
+#[test]
+fn a_big_buffer_echoes_bulk_data_intact() {
+    let (_server, addr) = start(&["--buf-size", "65536", "--quiet"]);
+    let data: Vec<u8> = (0..1_000_000u32).map(|n| (n % 251) as u8).collect();
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let reader = stream.try_clone().expect("clone");
+    // Read while writing: a megabyte is more than the socket buffers hold.
+    let echoed = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        reader
+            .take(1_000_000)
+            .read_to_end(&mut all)
+            .expect("read the echo");
+        all
+    });
+    stream.write_all(&data).expect("send");
+    assert_eq!(echoed.join().expect("reader"), data);
+}
+
+#[test]
+fn each_client_costs_one_file_descriptor_with_threads() {
+    let (mut server, addr) = start(&["--threads"]);
+    let Some(before) = common::testing::open_descriptors(server.pid()) else {
+        return;
+    };
+    let clients: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let client = TcpStream::connect(addr).expect("connect");
+            server.wait_for("connected from");
+            client
+        })
+        .collect();
+    let during = common::testing::open_descriptors(server.pid()).expect("still there");
+    assert_eq!(during - before, clients.len(), "descriptors per client");
+}

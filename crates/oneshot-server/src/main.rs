@@ -11,6 +11,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -47,6 +48,11 @@ struct Args {
     /// Keep at most this many bytes from one client; past that, stop reading and say so
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BYTES)]
     max_bytes: usize,
+
+    /// Print how many bytes came, not the text itself (connects, leaves and errors still
+    /// print), e.g. for a benchmark
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn main() -> ExitCode {
@@ -75,7 +81,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
     loop {
         // Step 3 — wait for a client
         // Python: sock, addr = server.accept()
-        let (mut stream, peer) = match listener.accept() {
+        let (stream, peer) = match listener.accept() {
             Ok(connection) => connection,
             Err(error) => {
                 // One failed accept must not end the server.
@@ -91,17 +97,22 @@ fn serve(args: &Args) -> Result<(), Failure> {
 
         // Step 4 — receive until the client closes its side
         // Python: while True: temp_data = sock.recv(1024); if not temp_data: break ...
+        // The stream is shared with the Ctrl-C handler, which shuts it down to end the read.
+        let stream = Arc::new(stream);
+        let watched = shutdown.watch(&stream); // Ctrl-C ends the read, as if the client left
         let mut received = Vec::new();
-        let ending = receive_all(&mut stream, args.max_bytes, &shutdown, &mut received);
+        let ending = receive_all(&stream, args.max_bytes, &mut received);
 
         // Step 5 — print everything that arrived
         // Python: print(data)
-        print_received(&received, peer)
+        print_received(&received, peer, args.quiet)
             .map_err(|error| Failure::new("cannot print what was received", &error))?;
 
         // ANCHOR: close
         // Step 6 — close the connection, then stop or serve the next client
-        // Python: sock.close() (the tutorial leaves it to the end of the program)
+        // Python: sock.close() (the tutorial leaves it to the end of the program). Dropping
+        // the last `Arc` of the stream closes it: the watch lets go of its share first.
+        drop(watched);
         drop(stream);
         match ending {
             Ok(()) => {}
@@ -129,13 +140,8 @@ fn serve(args: &Args) -> Result<(), Failure> {
 /// `received`, and keeps at most `max_bytes`. Like `Read::read_to_end`, what arrived before an
 /// error stays in `received`. Errors: the client sent more than `max_bytes` (the rest is left
 /// unread), or the connection broke (for example, the client reset it).
-fn receive_all(
-    stream: &mut TcpStream,
-    max_bytes: usize,
-    shutdown: &Shutdown,
-    received: &mut Vec<u8>,
-) -> io::Result<()> {
-    let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below, as if the client left
+fn receive_all(stream: &TcpStream, max_bytes: usize, received: &mut Vec<u8>) -> io::Result<()> {
+    let mut stream = stream; // `&TcpStream` reads too
     let mut buffer = [0; BUFSIZ];
     loop {
         let room = max_bytes.saturating_sub(received.len());
@@ -161,13 +167,13 @@ fn receive_all(
 // ANCHOR_END: receive-all
 
 // ANCHOR: print-received
-/// Step 5: a line saying how much arrived from whom, then the text itself. Invalid UTF-8
-/// becomes `�` instead of a crash. A text without a final newline gets one, so the next line
-/// starts on a line of its own.
-fn print_received(received: &[u8], peer: SocketAddr) -> io::Result<()> {
+/// Step 5: a line saying how much arrived from whom, then the text itself (unless `quiet`).
+/// Invalid UTF-8 becomes `�` instead of a crash. A text without a final newline gets one, so
+/// the next line starts on a line of its own.
+fn print_received(received: &[u8], peer: SocketAddr, quiet: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    if received.is_empty() {
-        return writeln!(out, "received 0 bytes from {peer}");
+    if received.is_empty() || quiet {
+        return writeln!(out, "received {} bytes from {peer}", received.len());
     }
     writeln!(out, "received {} bytes from {peer}:", received.len())?;
     // Decoded once, when everything is here: the tutorial decodes every 1024-byte piece on its
@@ -191,7 +197,6 @@ mod tests {
     #[test]
     fn a_reset_keeps_what_arrived_and_reports_the_error() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let shutdown = Shutdown::manual(&listener).expect("local addr");
         let mut client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
         let (mut served, _) = listener.accept().expect("accept");
 
@@ -205,7 +210,7 @@ mod tests {
         drop(client); // closed with unread data: the client's socket sends a reset
 
         let mut received = Vec::new();
-        let ending = receive_all(&mut served, 1024, &shutdown, &mut received);
+        let ending = receive_all(&served, 1024, &mut received);
         let error = ending.expect_err("a reset is an error");
         assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}");
         assert_eq!(
@@ -217,7 +222,6 @@ mod tests {
     #[test]
     fn exactly_max_bytes_is_not_too_many_but_one_more_is() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let shutdown = Shutdown::manual(&listener).expect("local addr");
         let addr = listener.local_addr().expect("addr");
         for (sent, complete) in [(&b"12345"[..], true), (&b"123456"[..], false)] {
             let mut client = TcpStream::connect(addr).expect("connect");
@@ -228,7 +232,7 @@ mod tests {
                 .expect("end of stream");
 
             let mut received = Vec::new();
-            let ending = receive_all(&mut served, 5, &shutdown, &mut received);
+            let ending = receive_all(&served, 5, &mut received);
             assert_eq!(received, b"12345");
             assert_eq!(ending.is_ok(), complete, "{sent:?}: {ending:?}");
             if !complete {

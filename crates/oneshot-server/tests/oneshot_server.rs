@@ -358,3 +358,18 @@ fn help_shows_the_options_and_their_defaults() {
     let wrong = run("oneshot-server", &["--max-bytes", "lots"], b"");
     assert_eq!(wrong.code(), Some(2), "clap's usage error: {wrong:?}");
 }
+
+#[test]
+fn quiet_prints_how_much_came_but_not_the_text() {
+    let (server, addr) = Proc::start_server("oneshot-server", &["--quiet"]);
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client.write_all(b"666").expect("send");
+    drop(client);
+    let finished = server.wait_for_exit();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert!(
+        finished.stdout.contains("received 3 bytes from 127.0.0.1:"),
+        "{finished:?}"
+    );
+    assert!(!finished.stdout.contains("666"), "{finished:?}");
+}

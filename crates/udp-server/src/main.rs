@@ -45,6 +45,10 @@ struct Args {
     /// Receive buffer in bytes; a longer datagram is cut to this size, and the server says so
     #[arg(long, default_value_t = BUFSIZ as u32, value_parser = clap::value_parser!(u32).range(1..=MAX_BUF_SIZE as i64))]
     buf_size: u32,
+
+    /// No line per datagram received (errors still print), e.g. for a benchmark
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn main() -> ExitCode {
@@ -88,11 +92,13 @@ fn serve(args: &Args) -> Result<(), Failure> {
             break; // that datagram was Ctrl-C waking us up
         }
         let data = &buffer[..received.min(buf_size)];
-        println!(
-            "received {} bytes from {sender}: {}",
-            data.len(),
-            common::preview(data)
-        );
+        if !args.quiet {
+            println!(
+                "received {} bytes from {sender}: {}",
+                data.len(),
+                common::preview(data)
+            );
+        }
         if received > buf_size {
             println!(
                 "  cut: the datagram was longer than the {buf_size}-byte buffer (see --buf-size)"

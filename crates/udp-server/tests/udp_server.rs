@@ -199,3 +199,12 @@ fn help_shows_the_options_and_bad_values_are_refused() {
         assert_eq!(refused.code(), Some(2), "{wrong:?}: {refused:?}");
     }
 }
+
+#[test]
+fn quiet_logs_no_line_per_datagram_but_still_answers() {
+    let finished = common::testing::run_quiet("udp-server", &[], |addr| {
+        use common::testing::tutorials::{UDP_ANSWER, udp_exchange};
+        assert_eq!(udp_exchange(addr, "hello"), UDP_ANSWER);
+    });
+    assert_eq!(finished.stdout.lines().count(), 2, "{finished:?}");
+}
