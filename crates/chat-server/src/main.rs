@@ -6,24 +6,26 @@
 //!     cargo run -p chat-server
 //!     cargo run -p chat-client
 //!
-//! Each client has two threads here: a reader that takes its lines in, and a writer that
-//! empties the client's own bounded queue of lines to send. The room (`room.rs`) only ever
-//! puts lines in queues, so a client that stops reading fills its own queue, is cut off, and
-//! nobody else waits for it.
+//! Each client has a thread of its own, like the tutorial's room. The thread reads the
+//! client's lines and writes each one to every other member itself (`room.rs`), as the
+//! tutorial's `broadcast` meant to. A member that stops reading makes these writes wait; after
+//! `--stuck-after` seconds of taking nothing, it is cut off, so it cannot stall the room. A
+//! member that reads, however slowly it prints, is never cut off because someone else is fast:
+//! a fast sender is slowed down to what the room takes instead.
 
 mod room;
 
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::net::{Shutdown as Close, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
 use common::{Failure, HostPort, MessageReader, Received, Shutdown};
-use room::{Joined, Limits, Line, Refused, Room};
+use room::{Connection, Joined, Limits, Refused, Room};
 
 /// The lesson's port, the one tutorial 004 uses.
 const DEFAULT_PORT: u16 = 9003;
@@ -35,14 +37,15 @@ const WELCOME: &str = "欢迎来到聊天室!";
 /// line in memory: a longer line is refused, with an error line to its sender.
 const MAX_LINE: usize = 4 * 1024;
 
-/// Each client costs two threads and a socket. A real server would size this from its memory
+/// Each client costs a thread and a socket. A real server would size this from its memory
 /// and file-descriptor limit; a classroom never comes near it.
 const MAX_CLIENTS: usize = 1000;
 
-/// Lines that may wait for one slow client. Generous for a person (a burst of a thousand
-/// lines), and small enough that a client that stopped reading costs little: the lines are
-/// shared with the other queues, so the queue holds pointers, not copies.
-const QUEUE_LINES: usize = 1024;
+/// How long a member may take nothing while lines wait for it, before it is cut off. A
+/// member that reads never comes near it: its socket buffers take hundreds of kilobytes at
+/// once. Only a member that stopped reading (a stopped program, a dead laptop) does, and it
+/// holds up the members who write to it for this long, once.
+const STUCK_AFTER: &str = "3";
 
 /// What every client hears on Ctrl-C, before its connection is closed.
 const GOODBYE: &str = "* the server is shutting down, goodbye";
@@ -74,9 +77,9 @@ struct Args {
     #[arg(long, default_value_t = MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
     max_clients: u32,
 
-    /// Lines that may wait for a slow client before it is cut off
-    #[arg(long, default_value_t = QUEUE_LINES as u32, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
-    queue_lines: u32,
+    /// Seconds a member may take nothing while lines wait for it, before it is cut off
+    #[arg(long, value_name = "SECONDS", default_value = STUCK_AFTER, value_parser = common::parse_seconds)]
+    stuck_after: Duration,
 
     /// Seconds of silence that end a message sent without a newline, as the tutorial's
     /// client sends them
@@ -113,11 +116,11 @@ fn serve(args: &Args) -> Result<(), Failure> {
     // ANCHOR: accept
     let limits = Limits {
         max_clients: args.max_clients as usize,
-        queue_lines: args.queue_lines as usize,
+        stuck_after: args.stuck_after,
     };
     let room = Room::new(args.welcome.clone(), limits);
-    // A channel nobody sends on: each reader thread holds a sender, and `recv` on `all_left`
-    // returns once every sender is dropped, that is when every reader thread has ended.
+    // A channel nobody sends on: each client thread holds a sender, and `recv` on `all_left`
+    // returns once every sender is dropped, that is when every client thread has ended.
     let (still_here, all_left) = mpsc::channel::<()>();
     // The scope waits, at its end, for every client thread started in it.
     thread::scope(|scope| {
@@ -134,47 +137,39 @@ fn serve(args: &Args) -> Result<(), Failure> {
             if shutdown.requested() {
                 break; // that "client" was Ctrl-C waking us up
             }
-            let stream = Arc::new(stream);
-            let joined = match room.join(Arc::clone(&stream), peer) {
+            let connection = Arc::new(Connection::new(stream));
+            let Joined { id, name } = match room.join(Arc::clone(&connection), peer) {
                 Ok(joined) => joined,
                 Err(refused) => {
-                    refuse(&stream, peer, refused, room.limits().max_clients);
+                    refuse(
+                        connection.stream(),
+                        peer,
+                        refused,
+                        room.limits().max_clients,
+                    );
                     continue;
                 }
             };
             println!("connected from {peer}");
 
-            // Step 4 — give the client a reader thread and a writer thread
-            let Joined { id, name, outbox } = joined;
+            // Step 4 — give the client a thread of its own
             let room = &room;
-            let writer_stream = Arc::clone(&stream);
             let still_here = still_here.clone();
             let started = thread::Builder::new()
-                .name(format!("writer {peer}"))
-                .spawn_scoped(scope, move || write_lines(&writer_stream, outbox))
-                .and_then(|_| {
-                    thread::Builder::new()
-                        .name(format!("reader {peer}"))
-                        .spawn_scoped(scope, move || {
-                            read_lines(&stream, id, room, args);
-                            drop(still_here);
-                        })
+                .name(format!("client {peer}"))
+                .spawn_scoped(scope, move || {
+                    read_lines(connection.stream(), id, room, args);
+                    drop(still_here);
                 });
             if let Err(error) = started {
                 eprintln!(
-                    "cannot start threads for {name}: {}",
+                    "cannot start a thread for {name}: {}",
                     common::describe(&error)
                 );
                 room.leave(id);
             }
         }
-        // Step 8 — on Ctrl-C, say goodbye to everyone, give them a moment, then hang up
-        let streams = room.close(GOODBYE);
-        drop(still_here);
-        let _ = all_left.recv_timeout(GOODBYE_GRACE);
-        for stream in streams {
-            let _ = stream.shutdown(Close::Both); // wakes its threads, which end
-        }
+        hang_up(&room, still_here, &all_left);
     });
     // ANCHOR_END: accept
     println!("server stopped");
@@ -195,52 +190,78 @@ fn refuse(stream: &TcpStream, peer: SocketAddr, refused: Refused, max_clients: u
 // ANCHOR_END: refuse
 
 // ANCHOR: read-lines
-/// The reader thread of step 4: takes in the client's lines until it leaves.
-/// A line ends with `\n`, or with a pause: the tutorial's client sends no `\n`.
+// Step 5 — read the client's lines, and hand those that came together to the room at once
+/// The client's thread: takes in its lines until it leaves. A line ends with `\n`, or with a
+/// pause: the tutorial's client sends no `\n`.
 fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
+    room.announce_arrival(id);
     let max_line = args.max_line as usize;
     let mut lines = MessageReader::with_pause(stream, max_line, args.pause);
     let mut line = Vec::new();
+    // Lines that arrived in one read (a paste, a script) go to the room as one batch: one
+    // look at who is here, one write per member, instead of one per line.
+    let mut batch = Vec::new();
     let why = loop {
-        match lines.next_message(&mut line) {
-            Ok(Received::Line) => {
-                obey(room, id, &String::from_utf8_lossy(&line), false, args.quiet)
-            }
+        let paused = match lines.next_message(&mut line) {
+            Ok(Received::Line) => false,
             // The tutorial's client sends no `\n`, then waits for an answer before it lets
             // its user type again: it gets its own line back, as the tutorial's server did.
-            Ok(Received::Paused) => {
-                obey(room, id, &String::from_utf8_lossy(&line), true, args.quiet)
-            }
+            Ok(Received::Paused) => true,
             Ok(Received::TooLong) => {
                 let refusal =
                     format!("! that line was longer than {max_line} bytes; nobody got it");
-                if let Some(name) = room.answer(id, refusal) {
+                if let Some(name) = room.answer(id, &refusal) {
                     println!("received from {name}: a line longer than {max_line} bytes, refused");
                 }
+                continue;
             }
             Ok(Received::End) => break None,
             Err(error) => break Some(common::describe(&error)),
+        };
+        let text = printable(&line);
+        if text.starts_with('/') {
+            say(room, id, &mut batch, false, args.quiet); // what came before the command first
+            obey(room, id, &text);
+        } else if !text.is_empty() {
+            batch.push(text);
+        }
+        if paused || !lines.has_line() {
+            say(room, id, &mut batch, paused, args.quiet);
         }
     };
+    say(room, id, &mut batch, false, args.quiet);
     if let Some(name) = room.leave(id) {
         match why {
             None => println!("client {name} left"),
             Some(why) => println!("client {name} left: {why}"),
         }
     }
-    // Wakes the writer if it is blocked on a client that stopped reading, and closes the
-    // connection for good once both threads let go of it.
+    // Closes the connection for good, however it ended.
     let _ = stream.shutdown(Close::Both);
 }
 // ANCHOR_END: read-lines
 
 // ANCHOR: obey
-/// Acts on one line from client `id`: a command, or something to say to the room (and back
-/// to the sender too, if `echo`). `quiet`: no log line for what is said.
-fn obey(room: &Room, id: u64, line: &str, echo: bool, quiet: bool) {
-    // Control characters (other than tab) could move another user's cursor or clear their
-    // screen: they are shown as `�`, like bytes that are not UTF-8.
-    let line: String = line
+/// Says the lines in `batch` to the room (and back to the sender too, if `echo`), and empties
+/// it. `quiet`: no log line for what is said.
+fn say(room: &Room, id: u64, batch: &mut Vec<String>, echo: bool, quiet: bool) {
+    if batch.is_empty() {
+        return;
+    }
+    let said = room.say(id, batch, echo);
+    if let (Some(name), false) = (said, quiet) {
+        for text in batch.iter() {
+            println!("received from {name}: {}", common::preview(text.as_bytes()));
+        }
+    }
+    batch.clear();
+}
+
+/// A line as it may be shown to others. Control characters (other than tab) could move
+/// another user's cursor or clear their screen: they are shown as `�`, like bytes that are
+/// not UTF-8.
+fn printable(line: &[u8]) -> String {
+    String::from_utf8_lossy(line)
         .chars()
         .map(|c| {
             if c.is_control() && c != '\t' {
@@ -249,53 +270,36 @@ fn obey(room: &Room, id: u64, line: &str, echo: bool, quiet: bool) {
                 c
             }
         })
-        .collect();
-    match line.split_once(' ').unwrap_or((&line, "")) {
-        ("", "") => {} // an empty line: nothing to say
+        .collect()
+}
+
+/// Acts on a command from client `id`.
+fn obey(room: &Room, id: u64, line: &str) {
+    match line.split_once(' ').unwrap_or((line, "")) {
         ("/nick", name) => {
             if let Some(old_name) = room.rename(id, name.trim()) {
                 println!("{old_name} is now {}", name.trim());
             }
         }
         ("/who", _) => room.who(id),
-        (command, _) if command.starts_with('/') => {
+        (command, _) => {
             let unknown = format!("! unknown command {command}; try /nick NAME or /who");
-            room.answer(id, unknown);
-        }
-        _ => {
-            let said = room.say(id, &line, echo);
-            if let (Some(name), false) = (said, quiet) {
-                println!("received from {name}: {}", common::preview(line.as_bytes()));
-            }
+            room.answer(id, &unknown);
         }
     }
 }
 // ANCHOR_END: obey
 
-// ANCHOR: write-lines
-// Step 5 — the writer thread: send the queued lines, in order, as fast as the client reads
-/// Ends when the room lets go of the queue (the client left, was cut off, or the server is
-/// shutting down) or when a write fails.
-fn write_lines(stream: &TcpStream, outbox: Receiver<Line>) {
-    let mut out = BufWriter::new(stream);
-    let delivered = (|| -> io::Result<()> {
-        // `recv` waits for the next line; it fails once the queue is empty and let go of.
-        while let Ok(line) = outbox.recv() {
-            out.write_all(line.as_bytes())?;
-            // Lines that queued up meanwhile go out in the same write.
-            while let Ok(line) = outbox.try_recv() {
-                out.write_all(line.as_bytes())?;
-            }
-            out.flush()?;
-        }
-        Ok(())
-    })();
-    drop(out);
-    if delivered.is_ok() {
-        // Everything queued was sent: tell the client we are done (a FIN, not a reset).
-        let _ = stream.shutdown(Close::Write);
-    } else {
-        let _ = stream.shutdown(Close::Both);
+// ANCHOR: hang-up
+// Step 8 — on Ctrl-C, say goodbye to everyone, give them a moment, then hang up
+/// Runs once the accept loop has stopped. `still_here` is the accept loop's own sender of the
+/// channel every client thread holds one of: `all_left` hears when all of them are gone.
+fn hang_up(room: &Room, still_here: Sender<()>, all_left: &Receiver<()>) {
+    let connections = room.close(GOODBYE);
+    drop(still_here);
+    let _ = all_left.recv_timeout(GOODBYE_GRACE);
+    for connection in connections {
+        let _ = connection.stream().shutdown(Close::Both); // ends its thread's read
     }
 }
-// ANCHOR_END: write-lines
+// ANCHOR_END: hang-up

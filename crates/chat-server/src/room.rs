@@ -1,29 +1,33 @@
-//! The room: who is here, and how one client's line reaches everybody else.
+//! The room: who is here, and how one client's lines reach everybody else.
 //!
-//! Every client thread shares one [`Room`], behind one `Mutex`. Each member also has a
-//! bounded queue of lines waiting to be written to it, emptied by that member's own writer
-//! thread (see `main.rs`). So the lock is only ever held for work in memory: nobody holds it
-//! while waiting for a socket, and a client that stops reading cannot stall the room.
+//! Every client thread shares one [`Room`], behind one `Mutex`. The lock is held only for
+//! work in memory (who is here, what are they called); the writing happens after it is let
+//! go. The thread that read a line writes it to every other member itself, as the fixed
+//! Python room would with `sendall`: no queues, no writer threads, no thread to wake per line.
+//! A member that stops reading fills its socket's buffers, and then the writer waits; after
+//! `stuck_after` with nothing taken, that member is cut off, so nobody waits for long.
 
 use std::collections::BTreeMap;
+use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-
-/// One line for one or many clients, `\n` included. An `Arc<str>` is shared, not copied: a
-/// line sent to a thousand queues is stored once.
-pub type Line = Arc<str>;
+use std::time::Duration;
 
 /// The longest name `/nick` accepts, in characters. Names show in front of every line.
 const MAX_NAME_CHARS: usize = 24;
+
+/// How long the goodbye on Ctrl-C may take to write to one member. It is one short line, so
+/// it only ever waits for a member whose buffers are full, and that one is not listening.
+const GOODBYE_WRITE: Duration = Duration::from_millis(100);
 
 /// What a room allows.
 pub struct Limits {
     /// Members at most; the next one is refused.
     pub max_clients: usize,
-    /// Lines that may wait in one member's queue. A member whose queue is full is too slow to
-    /// keep up with the room, and is cut off.
-    pub queue_lines: usize,
+    /// How long a write to one member may wait for it to take anything. A member that reads
+    /// does not make anyone wait this long: its socket buffers (hundreds of kilobytes) take
+    /// the lines at once. Only a member that stopped reading does, and it is then cut off.
+    pub stuck_after: Duration,
 }
 
 // ANCHOR: room
@@ -48,18 +52,43 @@ struct Members {
 /// One client, as the room sees it.
 struct Member {
     name: String,
-    /// The sending end of the client's bounded queue; its writer thread holds the other end.
-    outbox: SyncSender<Line>,
-    /// The connection, shared with the client's threads, so the room can cut it off.
-    stream: Arc<TcpStream>,
+    connection: Arc<Connection>,
+}
+
+/// A client's connection, shared by its own thread (which reads) and by every thread that
+/// writes a line to it.
+pub struct Connection {
+    stream: TcpStream,
+    /// Taken for each write, so that two lines written by two threads at once never mix.
+    writing: Mutex<()>,
 }
 // ANCHOR_END: room
 
-/// A member who got in: the room's id for it, its name, and the queue its writer empties.
+impl Connection {
+    pub fn new(stream: TcpStream) -> Connection {
+        Connection {
+            stream,
+            writing: Mutex::new(()),
+        }
+    }
+
+    /// The socket, for reading and for shutting it down.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// Writes `lines` whole, after any other thread's lines. Fails with `TimedOut` (or
+    /// `WouldBlock`) if the client took nothing for the socket's write time-out.
+    fn send(&self, lines: &[u8]) -> io::Result<()> {
+        let _one_at_a_time = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        (&self.stream).write_all(lines)
+    }
+}
+
+/// A member who got in: the room's id for it and its name.
 pub struct Joined {
     pub id: u64,
     pub name: String,
-    pub outbox: Receiver<Line>,
 }
 
 /// Why a client was not let in.
@@ -91,7 +120,10 @@ impl Room {
 
     // ANCHOR: join
     /// Lets a new client in, named after its address, unless the room is full or closing.
-    pub fn join(&self, stream: Arc<TcpStream>, peer: SocketAddr) -> Result<Joined, Refused> {
+    /// The welcome goes out before anybody else's lines can: the client is not a member until
+    /// it has it. Writing under the lock is safe here, as in `refuse`: the connection is new,
+    /// its buffers empty, and two short lines cannot make the write wait.
+    pub fn join(&self, connection: Arc<Connection>, peer: SocketAddr) -> Result<Joined, Refused> {
         let mut members = self.lock();
         if members.closed {
             return Err(Refused::Closed);
@@ -102,34 +134,41 @@ impl Room {
         let id = members.next_id;
         members.next_id += 1;
         let name = peer.to_string();
-        let (outbox, queue) = mpsc::sync_channel(self.limits.queue_lines);
-        // A new queue has room for these two lines: `queue_lines` is at least 2.
-        let _ = outbox.try_send(line(&self.welcome));
-        let _ = outbox.try_send(line(&format!(
-            "* you are {name}; /nick NAME changes your name, /who lists who is here"
-        )));
+        let _ = connection
+            .stream
+            .set_write_timeout(Some(self.limits.stuck_after));
+        let welcome = format!(
+            "{}\n* you are {name}; /nick NAME changes your name, /who lists who is here\n",
+            self.welcome
+        );
+        let _ = connection.send(welcome.as_bytes()); // if it fails, the reader sees it too
         let member = Member {
             name: name.clone(),
-            outbox,
-            stream,
+            connection,
         };
         members.by_id.insert(id, member);
-        self.broadcast(&mut members, id, format!("* {name} joined"));
-        Ok(Joined {
-            id,
-            name,
-            outbox: queue,
-        })
+        Ok(Joined { id, name })
     }
     // ANCHOR_END: join
 
-    /// Sends what member `id` said to everybody else, as `NAME: text`, and to the sender too
-    /// if `echo`. Returns the name.
-    pub fn say(&self, id: u64, text: &str, echo: bool) -> Option<String> {
-        let mut members = self.lock();
-        let name = members.by_id.get(&id)?.name.clone();
+    /// Tells the members who were here before `id` that it came in (those who came after it
+    /// see it in `/who`). Called by the member's own thread, not by the accept loop, which
+    /// must never wait for a slow member.
+    pub fn announce_arrival(&self, id: u64) {
+        let Some(name) = self.name(id) else { return };
+        self.deliver(To::Before(id), &format!("* {name} joined\n"));
+    }
+
+    /// Sends what member `id` said to everybody else, as `NAME: text` lines written in one go,
+    /// and to the sender too if `echo`. Returns the name.
+    pub fn say(&self, id: u64, texts: &[String], echo: bool) -> Option<String> {
+        let name = self.name(id)?;
+        let lines: String = texts
+            .iter()
+            .map(|text| format!("{name}: {text}\n"))
+            .collect();
         let to = if echo { To::Everyone } else { To::AllBut(id) };
-        self.deliver(&mut members, to, format!("{name}: {text}"));
+        self.deliver(to, &lines);
         Some(name)
     }
 
@@ -145,105 +184,111 @@ impl Room {
             Ok(()) => {
                 let member = members.by_id.get_mut(&id)?;
                 let old_name = std::mem::replace(&mut member.name, new_name.to_string());
-                self.broadcast(&mut members, id, format!("* {old_name} is now {new_name}"));
-                self.tell(&mut members, id, format!("* you are now {new_name}"));
+                drop(members);
+                self.deliver(To::AllBut(id), &format!("* {old_name} is now {new_name}\n"));
+                self.deliver(To::Only(id), &format!("* you are now {new_name}\n"));
                 return Some(old_name);
             }
         };
-        self.tell(&mut members, id, format!("! {problem}"));
+        drop(members);
+        self.deliver(To::Only(id), &format!("! {problem}\n"));
         None
     }
 
     /// `/who`: tells member `id` who is in the room, in the order they came.
     pub fn who(&self, id: u64) {
-        let mut members = self.lock();
+        let members = self.lock();
         let names: Vec<&str> = members.by_id.values().map(|m| m.name.as_str()).collect();
-        let answer = format!("* in the room ({}): {}", names.len(), names.join(", "));
-        self.tell(&mut members, id, answer);
+        let answer = format!("* in the room ({}): {}\n", names.len(), names.join(", "));
+        drop(members);
+        self.deliver(To::Only(id), &answer);
     }
 
     /// Sends `text` to member `id` only. Returns its name.
-    pub fn answer(&self, id: u64, text: String) -> Option<String> {
-        let mut members = self.lock();
-        let name = members.by_id.get(&id)?.name.clone();
-        self.tell(&mut members, id, text);
+    pub fn answer(&self, id: u64, text: &str) -> Option<String> {
+        let name = self.name(id)?;
+        self.deliver(To::Only(id), &format!("{text}\n"));
         Some(name)
     }
 
-    /// Member `id` left (its reader thread ended). Returns its name, or `None` if it was not
-    /// a member any more: the room had cut it off already, or is closed.
+    /// Member `id` left (its thread ended). Returns its name, or `None` if it was not a
+    /// member any more: the room had cut it off already, or is closed.
     pub fn leave(&self, id: u64) -> Option<String> {
-        let mut members = self.lock();
-        let member = members.by_id.remove(&id)?;
-        self.deliver(
-            &mut members,
-            To::Everyone,
-            format!("* {} left", member.name),
-        );
+        let member = self.lock().by_id.remove(&id)?;
+        self.deliver(To::Everyone, &format!("* {} left\n", member.name));
         Some(member.name)
     }
 
     // ANCHOR: close
-    /// Ctrl-C: says goodbye to every member and lets go of their queues, so each writer
-    /// sends what is queued and then closes its side of the connection. Returns the
-    /// connections, for whoever must make sure they all end.
-    pub fn close(&self, goodbye: &str) -> Vec<Arc<TcpStream>> {
+    /// Ctrl-C: nobody joins any more; every member gets the goodbye and the end of the stream
+    /// (a FIN: "nothing more from me"). Returns the connections, for whoever must make sure
+    /// they all end.
+    pub fn close(&self, goodbye: &str) -> Vec<Arc<Connection>> {
         let mut members = self.lock();
         members.closed = true;
-        let goodbye = line(goodbye);
-        let mut streams = Vec::new();
-        for member in std::mem::take(&mut members.by_id).into_values() {
-            let _ = member.outbox.try_send(Arc::clone(&goodbye)); // full: it is cut off anyway
-            streams.push(member.stream);
-        } // each `member.outbox` is dropped here: its writer sees the end of its queue
-        streams
+        let connections: Vec<Arc<Connection>> = std::mem::take(&mut members.by_id)
+            .into_values()
+            .map(|member| member.connection)
+            .collect();
+        drop(members);
+        let goodbye = format!("{goodbye}\n");
+        for connection in &connections {
+            // A member that stopped reading does not get to hold up the shutdown.
+            let _ = connection.stream.set_write_timeout(Some(GOODBYE_WRITE));
+            let _ = connection.send(goodbye.as_bytes());
+            let _ = connection.stream.shutdown(Shutdown::Write);
+        }
+        connections
     }
     // ANCHOR_END: close
 
+    /// Member `id`'s name, if it is still a member.
+    fn name(&self, id: u64) -> Option<String> {
+        Some(self.lock().by_id.get(&id)?.name.clone())
+    }
+
     // ANCHOR: broadcast
-    // Step 6 — broadcast: queue the line for every other member, never wait
-    /// Queues `text` for every member but `sender`.
-    fn broadcast(&self, members: &mut Members, sender: u64, text: String) {
-        self.deliver(members, To::AllBut(sender), text);
-    }
-
-    /// Queues `text` for member `id` only: answers to commands, and errors.
-    fn tell(&self, members: &mut Members, id: u64, text: String) {
-        self.deliver(members, To::Only(id), text);
-    }
-
-    /// Queues `text` for the members `to` names. `try_send` never blocks: a member whose
-    /// queue is full is cut off, and everybody hears of it, which is one more line to
-    /// deliver: hence the list of lines still to send.
-    fn deliver(&self, members: &mut Members, to: To, text: String) {
-        let mut to_send = vec![(to, text)];
-        while let Some((to, text)) = to_send.pop() {
-            let text = line(&text);
-            let mut too_slow = Vec::new();
-            for (&id, member) in &members.by_id {
-                if !to.includes(id) {
-                    continue; // the tutorial sent each line back to its sender only
+    // Step 6 — broadcast: write the lines to every other member, with the lock let go
+    /// Writes `lines` to the members `to` names. Who they are is read under the lock; the
+    /// writing happens after it is let go, so a member that is slow to take its lines holds
+    /// up this thread only, never the room.
+    fn deliver(&self, to: To, lines: &str) {
+        let recipients: Vec<(u64, Arc<Connection>)> = self
+            .lock()
+            .by_id
+            .iter()
+            .filter(|&(&id, _)| to.includes(id)) // the tutorial sent each line back to its sender only
+            .map(|(&id, member)| (id, Arc::clone(&member.connection)))
+            .collect();
+        for (id, connection) in recipients {
+            match connection.send(lines.as_bytes()) {
+                Ok(()) => {}
+                // Step 7 — cut off whoever takes nothing for `stuck_after`
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) =>
+                {
+                    self.cut_off(id, &connection);
                 }
-                match member.outbox.try_send(Arc::clone(&text)) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(_)) => too_slow.push(id),
-                    Err(TrySendError::Disconnected(_)) => {} // writer gone; reader leaves soon
-                }
-            }
-            // Step 7 — cut off whoever cannot keep up
-            // After the loop, not during it: the tutorial removed clients from the very list
-            // it was walking through, which skips the client after the removed one.
-            for id in too_slow {
-                if let Some(member) = members.by_id.remove(&id) {
-                    let name = member.name;
-                    let waiting = self.limits.queue_lines;
-                    println!("client {name} cut off: {waiting} lines waiting");
-                    // Wakes its writer (blocked in write) and its reader (blocked in read).
-                    let _ = member.stream.shutdown(Shutdown::Both);
-                    to_send.push((To::Everyone, format!("* {name} was cut off: too slow")));
-                }
+                // Any other error: the client is gone, and its own thread will see it too.
+                Err(_) => {}
             }
         }
+    }
+
+    /// Member `id` took nothing for `stuck_after`: it leaves the room, its connection is shut
+    /// down (which also ends its thread's read), and everybody hears of it.
+    fn cut_off(&self, id: u64, connection: &Connection) {
+        let Some(member) = self.lock().by_id.remove(&id) else {
+            return; // another thread cut it off first, or it left
+        };
+        let _ = connection.stream.shutdown(Shutdown::Both);
+        let waited = self.limits.stuck_after.as_secs_f64();
+        println!(
+            "client {} cut off: took nothing for {waited} s",
+            member.name
+        );
+        let notice = format!("* {} was cut off: it stopped reading\n", member.name);
+        self.deliver(To::Everyone, &notice);
     }
     // ANCHOR_END: broadcast
 }
@@ -254,6 +299,8 @@ enum To {
     Everyone,
     AllBut(u64),
     Only(u64),
+    /// The members who joined before this one: ids grow in the order of joining.
+    Before(u64),
 }
 
 impl To {
@@ -262,13 +309,9 @@ impl To {
             To::Everyone => true,
             To::AllBut(sender) => id != sender,
             To::Only(one) => id == one,
+            To::Before(newcomer) => id < newcomer,
         }
     }
-}
-
-/// `text` as a line to send.
-fn line(text: &str) -> Line {
-    format!("{text}\n").into()
 }
 
 /// Names are short and cannot be mistaken for a line's parts: letters (any script), digits,

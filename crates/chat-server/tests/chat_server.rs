@@ -89,8 +89,8 @@ fn three_clients_hear_each_other_and_never_themselves() {
             }
         }
     }
-    // Each queue keeps its order: had anybody heard their own line, it would come before
-    // the answer to /who.
+    // Each connection keeps its order: had anybody heard their own line, it would come
+    // before the answer to /who.
     for member in &mut members {
         let (before, who) = member.who();
         assert!(before.is_empty(), "{} heard {before:?}", member.name);
@@ -129,20 +129,20 @@ fn joins_names_who_and_leaves_are_announced() {
 
 #[test]
 fn a_client_that_stops_reading_is_cut_off_and_nobody_else_waits() {
-    // A small queue, so the test needs to send less; the kernel's socket buffers still hold
-    // megabytes before the queue even starts to fill.
-    let (mut server, addr) = start(&["--queue-lines", "64"]);
+    // A short --stuck-after, so the test does not wait 3 s; the kernel's socket buffers still
+    // hold megabytes before the stuck client makes anybody wait.
+    let (mut server, addr) = start(&["--stuck-after", "0.5"]);
     let [mut speaker, mut listener, stuck] = room(addr, 3).try_into().ok().expect("three");
     let stuck_name = stuck.name.clone();
     let listener_name = listener.name.clone();
 
-    // 20 MB in all, far more than the stuck client's socket buffers and queue can hold. The
+    // 20 MB in all, far more than the stuck client's socket buffers can hold. The
     // speaker waits for the listener to hear each batch of lines before sending the next, so
     // the listener is never the slow one: only the stuck client falls behind.
     const BATCHES: usize = 250;
     const BATCH: usize = 20;
     let long_text = "x".repeat(4000);
-    let cut_off = format!("* {stuck_name} was cut off: too slow");
+    let cut_off = format!("* {stuck_name} was cut off: it stopped reading");
     let (heard, progress) = mpsc::channel();
     let listening = thread::spawn({
         let expected = format!("{}: {long_text}", speaker.name);
@@ -314,7 +314,7 @@ fn an_unknown_host_gets_exit_code_5() {
 fn help_shows_the_options() {
     check_help(
         "chat-server",
-        &["--welcome", "--max-line", "--max-clients", "--queue-lines"],
+        &["--welcome", "--max-line", "--max-clients", "--stuck-after"],
     );
 }
 
@@ -338,4 +338,55 @@ fn quiet_logs_no_line_per_message_but_the_room_still_talks() {
         "{finished:?}"
     );
     assert!(!finished.stdout.contains("received"), "{finished:?}");
+}
+
+#[test]
+fn a_huge_paste_reaches_every_steady_reader_and_nobody_is_cut_off() {
+    let (server, addr) = start(&["--quiet"]);
+    let [mut paster, steady, slow] = room(addr, 3).try_into().ok().expect("three");
+    // 6 MB: more than the socket buffers between the server and a reader hold, so the
+    // server has to wait for the slower reader, and must slow the paster down, not cut
+    // the reader off.
+    const LINES: usize = 60_000;
+    let pasted: String = (0..LINES)
+        .map(|n| format!("pasted line {n:05} {}\n", "x".repeat(80)))
+        .collect();
+    let expect =
+        |name: String| move |n: usize| format!("{name}: pasted line {n:05} {}", "x".repeat(80));
+    // One reads as fast as it can; one stops for 50 ms every 1,000 lines, as a terminal that
+    // prints slowly would: both read steadily, so both must get every line.
+    let readers: Vec<_> = [(steady, 0), (slow, 50)]
+        .into_iter()
+        .map(|(mut member, nap_ms)| {
+            let wanted = expect(paster.name.clone());
+            thread::spawn(move || {
+                for n in 0..LINES {
+                    member.hears(&wanted(n));
+                    if nap_ms > 0 && n % 1000 == 0 {
+                        thread::sleep(std::time::Duration::from_millis(nap_ms)); // pacing, not waiting for anything
+                    }
+                }
+                member
+            })
+        })
+        .collect();
+    paster.client.send_bytes(pasted.as_bytes());
+    let mut members: Vec<Member> = readers
+        .into_iter()
+        .map(|reader| {
+            reader
+                .join()
+                .expect("every line, in order, and nothing else")
+        })
+        .collect();
+    let (heard, who) = paster.who();
+    assert!(heard.is_empty(), "{heard:?}");
+    assert!(who.starts_with("* in the room (3): "), "{who}");
+    for member in &mut members {
+        let (heard, _) = member.who();
+        assert!(heard.is_empty(), "{} heard {heard:?}", member.name);
+    }
+    server.interrupt();
+    let finished = server.finish();
+    assert!(!finished.stdout.contains("cut off"), "{finished:?}");
 }
