@@ -294,7 +294,8 @@ async fn refuse(mut stream: TcpStream) {
 // ANCHOR_END: refuse
 
 // ANCHOR: ctrl-c-from-now
-/// Listens for Ctrl-C from now on, and returns a future that completes when it comes.
+/// Listens for Ctrl-C (and SIGTERM) from now on, and returns a future that completes when
+/// one comes.
 ///
 /// Futures are lazy: `signal::ctrl_c()` does nothing, not even install its handler, until it is
 /// first polled. Until then Ctrl-C kills the process the old way. So it is polled once here,
@@ -308,10 +309,21 @@ async fn ctrl_c_from_now() -> io::Result<impl Future<Output = ()>> {
         }
         Poll::Pending => false, // installed, and waiting: the usual case
     };
+    // SIGTERM (what `kill`, systemd and Docker send) stops the server the same way. Unlike
+    // `ctrl_c()`, `signal()` installs its handler at once. Windows has no SIGTERM.
+    #[cfg(unix)]
+    let mut terminate = signal::unix::signal(signal::unix::SignalKind::terminate())?;
     Ok(async move {
-        if !pressed {
-            let _ = ctrl_c.await; // after a first poll that installed it, it cannot fail
+        if pressed {
+            return;
         }
+        #[cfg(unix)]
+        tokio::select! {
+            _ = ctrl_c => {} // after a first poll that installed it, it cannot fail
+            _ = terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
     })
 }
 // ANCHOR_END: ctrl-c-from-now

@@ -5,7 +5,8 @@
 //!   [`stop_quietly_on_closed_output`]: no panic either when `... | head` closes the output;
 //! - [`Prompt`]: Python's `input(prompt)`, with the prompt only when a person is typing;
 //! - [`Shutdown`]: Ctrl-C that ends a blocking `accept()` loop cleanly;
-//! - [`preview`]: received bytes as a readable, shortened string for log lines, and
+//! - [`preview`]: received bytes as a readable, shortened string for log lines,
+//!   [`terminal_safe`]: text from the network made harmless to print, and
 //!   [`strip_line_end`]: a line of input without its line end;
 //! - [`MessageReader`]: the next message from a stream (a `\n` or a pause ends it), with a
 //!   size limit;
@@ -31,5 +32,5 @@ pub use failure::{
 pub use input::Prompt;
 pub use lines::{MessageReader, PAUSE, ReadTimeout, Received};
 pub use loops::{recv_exact, send_all};
-pub use preview::{preview, strip_line_end};
+pub use preview::{preview, strip_line_end, terminal_safe, unsafe_on_a_terminal};
 pub use shutdown::{Shutdown, Watched};

@@ -1,5 +1,7 @@
 //! Small text helpers: how servers show received bytes, how clients read a line.
 
+use std::borrow::Cow;
+
 /// The longest preview, in characters; a log line should fit a projector.
 const PREVIEW_CHARS: usize = 60;
 
@@ -17,6 +19,34 @@ pub fn preview(data: &[u8]) -> String {
     }
 }
 
+// ANCHOR: terminal-safe
+/// `text` as it may be printed to a terminal: every control character but tab and newline,
+/// and every character that reverses the direction of text, is shown escaped (`\u{1b}`).
+/// Printed raw, bytes from the network could clear the screen, retitle the window, or make
+/// a line read backwards: a server must not be able to do that to a user's terminal.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_on_a_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_on_a_terminal(c) {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    Cow::Owned(shown)
+}
+
+/// Control characters (ESC, BEL, NUL, `\r` ...) other than tab and newline, and the
+/// bidirectional controls (right-to-left marks, embeddings, overrides and isolates).
+pub fn unsafe_on_a_terminal(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+// ANCHOR_END: terminal-safe
+
 /// A line without its `\n` (or Windows' `\r\n`), as Python's `input()` returns it.
 pub fn strip_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
@@ -25,7 +55,17 @@ pub fn strip_line_end(line: &[u8]) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::{preview, strip_line_end};
+    use super::{preview, strip_line_end, terminal_safe};
+
+    #[test]
+    fn control_and_direction_characters_are_escaped_for_the_terminal() {
+        assert_eq!(
+            terminal_safe("plain 你好\tand tab\n"),
+            "plain 你好\tand tab\n"
+        );
+        assert_eq!(terminal_safe("\x1b[2J\x07"), "\\u{1b}[2J\\u{7}");
+        assert_eq!(terminal_safe("a\u{202e}b\r\0"), "a\\u{202e}b\\u{d}\\u{0}");
+    }
 
     #[test]
     fn line_ends_are_stripped_once() {

@@ -236,11 +236,21 @@ impl Proc {
 
     /// Sends SIGINT, what pressing Ctrl-C in a terminal does.
     pub fn interrupt(&self) {
+        self.signal("INT");
+    }
+
+    /// Sends SIGTERM, what `kill`, systemd and Docker send to stop a program.
+    pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{name}"), &pid])
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -INT {} failed", self.child.id());
+        assert!(status.success(), "kill -{name} {pid} failed");
     }
 
     /// Closes standard input, waits for the program to exit and returns all it printed.
