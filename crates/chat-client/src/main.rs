@@ -14,7 +14,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,11 @@ const QUIT: &[u8] = b"q";
 
 /// Is sent, like any line, and then the client leaves (any case, as in the tutorial).
 const BYE: &[u8] = b"bye";
+
+/// Lines you typed (or piped in) that may wait for the connection. When that many wait, the
+/// input thread waits too: it never reads ahead of what the server takes, so piping a huge
+/// file in costs a few lines of memory, not the file's size.
+const INPUT_AHEAD: usize = 64;
 
 /// The longest line accepted from the server. Its lines are short, but a client must not let
 /// any server fill its memory with one endless line.
@@ -58,10 +63,20 @@ enum Event {
     Typed(Vec<u8>),
     /// The input ended (Ctrl-D, or the end of a piped file).
     InputEnded,
-    /// The receiving thread saw the connection end (and why, if it broke).
-    ServerGone(Option<io::Error>),
+    /// The receiving thread saw the connection end.
+    ServerGone(Gone),
     /// The input could not be read.
     InputFailed(Failure),
+}
+
+/// How the server's side of the connection ended.
+enum Gone {
+    /// The server closed it after saying what it had to say (a goodbye): an orderly end.
+    Closed,
+    /// The server closed it right after an error line (`! the room is full ...`).
+    Refused,
+    /// The connection broke (for example, the server was killed and the system reset it).
+    Broke(io::Error),
 }
 
 fn main() -> ExitCode {
@@ -87,7 +102,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     // ANCHOR: threads
     // Step 2 — one thread prints the server's lines, another reads yours
     // Both report to the main thread through one channel, so it can wait for either.
-    let (events, heard) = mpsc::channel();
+    let (events, heard) = mpsc::sync_channel(INPUT_AHEAD);
     let interactive = io::stdin().is_terminal() && io::stdout().is_terminal();
     let incoming = stream.try_clone()?;
     let receiver = {
@@ -111,9 +126,10 @@ fn run(args: &Args) -> Result<(), Failure> {
                 }
             }
             Ok(Event::InputEnded) => break Some(Instant::now() + args.linger),
-            Ok(Event::ServerGone(why)) => return Err(server_gone(why)),
+            Ok(Event::ServerGone(Gone::Closed)) => break None, // the server said goodbye
+            Ok(Event::ServerGone(gone)) => return Err(server_gone(gone)),
             Ok(Event::InputFailed(failure)) => return Err(failure),
-            Err(_) => return Err(server_gone(None)), // both threads ended: cannot happen unseen
+            Err(_) => return Err(server_gone(Gone::Refused)), // cannot happen unseen
         }
     };
     // ANCHOR_END: send
@@ -124,8 +140,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     if let Some(deadline) = ended {
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match heard.recv_timeout(left) {
-                Ok(Event::ServerGone(None)) => break, // the server said all it had to say
-                Ok(Event::ServerGone(Some(error))) => return Err(server_gone(Some(error))),
+                Ok(Event::ServerGone(Gone::Closed)) => break, // the server said all it had to say
+                Ok(Event::ServerGone(gone)) => return Err(server_gone(gone)),
                 Ok(_) => {}
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
@@ -145,37 +161,45 @@ fn send(mut stream: &TcpStream, line: &[u8]) -> Result<(), Failure> {
         .map_err(|error| Failure::new("cannot send to the server", &error))
 }
 
-/// The connection ended while you still had things to say.
-fn server_gone(why: Option<io::Error>) -> Failure {
-    match why {
-        Some(error) => Failure::new("lost the connection to the server", &error),
-        None => Failure::custom("the server closed the connection", None, exit_code::IO),
+/// The connection ended in a way that is not an orderly goodbye.
+fn server_gone(gone: Gone) -> Failure {
+    match gone {
+        Gone::Broke(error) => Failure::new("lost the connection to the server", &error),
+        Gone::Closed | Gone::Refused => {
+            Failure::custom("the server closed the connection", None, exit_code::IO)
+        }
     }
 }
 
 // ANCHOR: receive
 /// The receiving thread: prints every line from the server as soon as it arrives.
-fn receive(stream: TcpStream, interactive: bool, events: Sender<Event>) {
+fn receive(stream: TcpStream, interactive: bool, events: SyncSender<Event>) {
     // Lines end with `\n`; the tutorial's server sends its welcome without one, so a pause
     // ends a line too.
     let mut lines = MessageReader::new(stream, MAX_MESSAGE);
     let mut line = Vec::new();
-    let why = loop {
+    let mut last_was_error = false; // the room's error lines start with `!`
+    let gone = loop {
         match lines.next_message(&mut line) {
             Ok(Received::Line | Received::Paused) => {
-                show(&String::from_utf8_lossy(&line), interactive)
+                last_was_error = line.starts_with(b"!");
+                show(&String::from_utf8_lossy(&line), interactive);
             }
             Ok(Received::TooLong) => show("(a line longer than 1 MiB, skipped)", interactive),
-            Ok(Received::End) => break None,
-            Err(error) => break Some(error),
+            Ok(Received::End) if last_was_error => break Gone::Refused,
+            Ok(Received::End) => break Gone::Closed,
+            Err(error) => break Gone::Broke(error),
         }
     };
-    let _ = events.send(Event::ServerGone(why));
+    let _ = events.send(Event::ServerGone(gone));
 }
 
 /// Prints a line from the room. While a person types, the prompt is on screen: the line goes
-/// in its place (`\r` and "erase line"), and the prompt comes back after it.
+/// in its place (`\r` and "erase line"), and the prompt comes back after it. What the server
+/// sent is printed with its control characters escaped: it must not be able to clear your
+/// screen or move your cursor.
 fn show(line: &str, interactive: bool) {
+    let line = common::terminal_safe(line);
     let mut out = io::stdout().lock();
     let _ = if interactive {
         write!(out, "\r\x1b[2K{line}\n{PROMPT}")
@@ -188,7 +212,7 @@ fn show(line: &str, interactive: bool) {
 
 // ANCHOR: read-input
 /// The input thread: reads lines with the tutorial's prompt and hands them to the main thread.
-fn read_input(events: Sender<Event>) {
+fn read_input(events: SyncSender<Event>) {
     let mut input = Prompt::new(PROMPT);
     loop {
         let event = match input.next_line() {

@@ -243,3 +243,86 @@ fn the_pages_conversation() {
         &shown(&format!("$ cargo run -p chat-server\n{log}")),
     );
 }
+
+#[test]
+fn the_servers_goodbye_is_an_orderly_end_and_the_client_exits_0() {
+    let (server, addr) = start_server(&[]);
+    let mut client = spawn_client(addr, &[]); // its input stays open: a person still typing
+    client.wait_for("* you are ");
+    server.interrupt();
+    client.wait_for("* the server is shutting down, goodbye");
+    let finished = client.wait_for_exit();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert!(finished.stderr.is_empty(), "{finished:?}");
+}
+
+#[test]
+fn escape_sequences_from_the_server_are_shown_not_obeyed() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let fake = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        // Clear the screen, set the window title, ring the bell, reverse the text.
+        let hostile = "\x1b[2J\x1b]0;owned\x07 \u{202e}txet\n";
+        stream.write_all(hostile.as_bytes()).expect("send");
+    });
+    let args = client_args(addr, &["--linger", "60"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let session = run("chat-client", &args, b"");
+    fake.join().expect("fake server");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(
+        session.stdout.lines().nth(1),
+        Some(r"\u{1b}[2J\u{1b}]0;owned\u{7} \u{202e}txet")
+    );
+}
+
+#[test]
+fn a_huge_piped_input_is_not_read_ahead_of_what_the_server_takes() {
+    // A server that lets the client in and then never reads a byte.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (held, hold) = std::sync::mpsc::channel::<()>();
+    thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        let _ = hold.recv(); // keeps the connection open until the test ends
+        drop(stream);
+    });
+    let mut client = spawn_client(addr, &[]);
+    client.wait_for("connected to ");
+    let pid = client.pid();
+    // 400 MB of lines, written from a thread: it blocks once nobody takes more.
+    let mut stdin = client.take_stdin();
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&written);
+    thread::spawn(move || {
+        let chunk = "a line that nobody reads\n".repeat(40_000); // 1 MB
+        for _ in 0..400 {
+            if stdin.write_all(chunk.as_bytes()).is_err() {
+                return;
+            }
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    // Polls the client's memory for two seconds (a bounded loop, not a wait for an event):
+    // without a limit, its input thread would have read hundreds of megabytes by then.
+    let mut most_kib = 0;
+    for _ in 0..40 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
+        let Ok(status) = status else {
+            eprintln!("skipped: no /proc on this system");
+            return;
+        };
+        let rss_kib: usize = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.split_whitespace().next()?.parse().ok())
+            .expect("VmRSS");
+        most_kib = most_kib.max(rss_kib);
+        thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let megabytes = written.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(megabytes < 100, "the client took {megabytes} MB of input");
+    assert!(most_kib < 64 * 1024, "the client grew to {most_kib} KiB");
+    drop(held);
+}

@@ -258,19 +258,17 @@ fn say(room: &Room, id: u64, batch: &mut Vec<String>, echo: bool, quiet: bool) {
 }
 
 /// A line as it may be shown to others. Control characters (other than tab) could move
-/// another user's cursor or clear their screen: they are shown as `�`, like bytes that are
-/// not UTF-8.
+/// another user's cursor or clear their screen, and direction overrides could make a line
+/// read backwards: they are shown as `�`, like bytes that are not UTF-8.
 fn printable(line: &[u8]) -> String {
-    String::from_utf8_lossy(line)
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
+    let shown = |c: char| {
+        if common::unsafe_on_a_terminal(c) {
+            '\u{fffd}'
+        } else {
+            c
+        }
+    };
+    String::from_utf8_lossy(line).chars().map(shown).collect()
 }
 
 /// Acts on a command from client `id`.

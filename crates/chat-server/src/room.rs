@@ -178,8 +178,13 @@ impl Room {
         let mut members = self.lock();
         let problem = match check_name(new_name) {
             Err(problem) => problem,
-            Ok(()) if members.by_id.values().any(|m| m.name == new_name) => {
-                format!("the name {new_name} is taken")
+            Ok(())
+                if members
+                    .by_id
+                    .iter()
+                    .any(|(&other, member)| other != id && looks_like(&member.name, new_name)) =>
+            {
+                format!("the name {new_name} is taken, or looks like one that is")
             }
             Ok(()) => {
                 let member = members.by_id.get_mut(&id)?;
@@ -314,9 +319,21 @@ impl To {
     }
 }
 
+/// A name nobody may take: lines from it could pass for the server's own.
+const RESERVED_NAME: &str = "server";
+
+/// Whether two names could be taken for each other on screen: the same letters in another
+/// case (`Ann`, `ann`), or look-alike letters (Cyrillic `а` for Latin `a`, `rn` for `m`).
+/// Unicode's "skeleton" (UTS #39) maps every look-alike to one representative.
+fn looks_like(one: &str, other: &str) -> bool {
+    let skeleton =
+        |name: &str| -> String { unicode_security::skeleton(&name.to_lowercase()).collect() };
+    skeleton(one) == skeleton(other)
+}
+
 /// Names are short and cannot be mistaken for a line's parts: letters (any script), digits,
-/// `_`, `-` and `.`; so no spaces, no `:` (addresses, the default names, have one), and no
-/// leading `*` or `!` (how notices and errors start).
+/// `_`, `-` and `.`; so no spaces, no `:` (addresses, the default names, have one), no
+/// leading `*` or `!` (how notices and errors start), and nothing that looks like `server`.
 fn check_name(name: &str) -> Result<(), String> {
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS {
@@ -328,12 +345,15 @@ fn check_name(name: &str) -> Result<(), String> {
     {
         return Err("a name has letters, digits, _ - and . only".to_string());
     }
+    if looks_like(name, RESERVED_NAME) {
+        return Err(format!("the name {name} is kept for the server"));
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::check_name;
+    use super::{check_name, looks_like};
 
     #[test]
     fn names_are_short_words() {
@@ -345,5 +365,16 @@ mod tests {
         assert!(check_name("127.0.0.1:80").is_err());
         assert!(check_name("*admin").is_err());
         assert!(check_name(&"x".repeat(25)).is_err());
+        assert!(check_name("Server").is_err());
+        assert!(check_name("sеrver").is_err()); // a Cyrillic е
+    }
+
+    #[test]
+    fn names_that_differ_only_in_case_or_look_alike_letters_clash() {
+        assert!(looks_like("Ann", "ann"));
+        assert!(looks_like("alice", "аlice")); // a Cyrillic а
+        assert!(looks_like("mom", "rnom"));
+        assert!(!looks_like("ann", "anna"));
+        assert!(!looks_like("小明", "小红"));
     }
 }

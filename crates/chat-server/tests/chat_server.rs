@@ -110,7 +110,7 @@ fn joins_names_who_and_leaves_are_announced() {
     server.wait_for(&format!("{} is now ann", ann.name));
 
     bob.say("/nick ann");
-    bob.hears("! the name ann is taken");
+    bob.hears("! the name ann is taken, or looks like one that is");
     bob.say("/nick two words");
     bob.hears("! a name has letters, digits, _ - and . only");
     bob.say("/nick bob");
@@ -228,7 +228,29 @@ fn bytes_that_are_not_utf8_or_are_control_characters_become_replacement_characte
     let [mut ann, mut bob] = room(addr, 2).try_into().ok().expect("two members");
     ann.client.send_bytes(b"caf\xe9 \x1b[2J ok\r\n");
     bob.hears(&format!("{}: caf\u{fffd} \u{fffd}[2J ok", ann.name));
+    // A right-to-left override would make the rest of the line read backwards.
+    ann.say("look \u{202e}txet");
+    bob.hears(&format!("{}: look \u{fffd}txet", ann.name));
     server.wait_for("received from");
+}
+
+#[test]
+fn names_that_differ_in_case_or_look_alike_or_pass_for_the_server_are_refused() {
+    let (_server, addr) = start(&[]);
+    let [mut ann, mut bob] = room(addr, 2).try_into().ok().expect("two members");
+    ann.say("/nick ann");
+    ann.hears("* you are now ann");
+    bob.hears(&format!("* {} is now ann", ann.name));
+    for lookalike in ["Ann", "аnn"] {
+        bob.say(&format!("/nick {lookalike}"));
+        bob.hears(&format!(
+            "! the name {lookalike} is taken, or looks like one that is"
+        ));
+    }
+    bob.say("/nick Server");
+    bob.hears("! the name Server is kept for the server");
+    ann.say("/nick Ann"); // your own name in another case is yours to take
+    ann.hears("* you are now Ann");
 }
 
 #[test]

@@ -224,6 +224,11 @@ impl Proc {
             .expect("write to stdin");
     }
 
+    /// Takes the program's standard input, e.g. to write to it from another thread.
+    pub fn take_stdin(&mut self) -> ChildStdin {
+        self.stdin.take().expect("stdin still open")
+    }
+
     /// Closes standard input: the program sees end of input.
     pub fn close_stdin(&mut self) {
         self.stdin = None;

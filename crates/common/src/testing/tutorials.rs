@@ -270,7 +270,7 @@ fn serve(kind: Kind, listener: &TcpListener, print: &Sender<String>, stop: &Atom
                 ctime(&mut conn, print, matches!(kind, Kind::Ctime003));
                 if matches!(kind, Kind::Ctime003) {
                     // `sock.accept()` on the connection, which no longer listens: an OSError.
-                    let _ = print.send("OSError: [Errno 22] Invalid argument".into());
+                    let _ = print.send("OSError: [Errno 9] Bad file descriptor".into());
                     return;
                 }
             }

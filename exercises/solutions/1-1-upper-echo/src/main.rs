@@ -8,6 +8,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -48,7 +49,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
 
     // Serve one client at a time, until Ctrl-C (Python: conn, addr = s.accept()).
     loop {
-        let (mut stream, peer) = match listener.accept() {
+        let (stream, peer) = match listener.accept() {
             Ok(connection) => connection,
             Err(error) => {
                 eprintln!("accept failed: {}", common::describe(&error));
@@ -60,18 +61,26 @@ fn serve(args: &Args) -> Result<(), Failure> {
             break; // that "client" was Ctrl-C waking us up
         }
         println!("connected from {peer}");
-        match echo(&mut stream, peer, &shutdown) {
+        // Shared with the Ctrl-C handler, which shuts it down to end the read in `echo`.
+        let stream = Arc::new(stream);
+        let watched = shutdown.watch(&stream);
+        match echo(&stream, peer) {
             Ok(()) => println!("client {peer} left"),
             Err(error) => println!("client {peer} left: {}", common::describe(&error)),
         }
+        // Close the connection (Python: conn.close()). Dropping the last `Arc` of the stream
+        // closes it: the watch lets go of its share first.
+        drop(watched);
+        drop(stream);
     }
     println!("server stopped");
     Ok(())
 }
 
 /// Sends back what the client sends, until it leaves.
-fn echo(stream: &mut TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io::Result<()> {
-    let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+fn echo(stream: &TcpStream, peer: SocketAddr) -> io::Result<()> {
+    // `&TcpStream` reads and writes too: one connection, shared, no second descriptor.
+    let mut stream = stream;
     let mut buffer = [0; BUFSIZ];
     loop {
         // Python: data = conn.recv(BUFSIZ)

@@ -9,6 +9,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -82,17 +83,25 @@ fn serve(args: &Args) -> Result<(), Failure> {
 }
 
 /// Talks to one client until it leaves. Whatever goes wrong ends this client, not the server.
-fn serve_client(mut stream: TcpStream, peer: SocketAddr, shutdown: &Shutdown) {
+fn serve_client(stream: TcpStream, peer: SocketAddr, shutdown: &Shutdown) {
     println!("connected from {peer}");
-    match echo(&mut stream, peer, shutdown) {
+    // Shared with the Ctrl-C handler, which shuts it down to end the read in `echo`.
+    let stream = Arc::new(stream);
+    let watched = shutdown.watch(&stream);
+    match echo(&stream, peer) {
         Ok(()) => println!("client {peer} left"),
         Err(error) => println!("client {peer} left: {}", common::describe(&error)),
     }
+    // Close the connection (Python: conn.close()). Dropping the last `Arc` of the stream
+    // closes it: the watch lets go of its share first.
+    drop(watched);
+    drop(stream);
 }
 
 /// Sends back what the client sends, until it leaves.
-fn echo(stream: &mut TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io::Result<()> {
-    let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+fn echo(stream: &TcpStream, peer: SocketAddr) -> io::Result<()> {
+    // `&TcpStream` reads and writes too: one connection, shared, no second descriptor.
+    let mut stream = stream;
     let mut buffer = [0; BUFSIZ];
     loop {
         // Python: data = conn.recv(BUFSIZ)

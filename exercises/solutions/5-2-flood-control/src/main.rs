@@ -118,9 +118,10 @@ fn serve(args: &Args) -> Result<(), Failure> {
 
 /// The reader thread: takes in the member's lines until it leaves. `rate` is `--rate`: how
 /// many lines a second this member may send.
-fn read_lines(stream: &TcpStream, id: u64, room: &Room, shutdown: &Shutdown, rate: u32) {
+fn read_lines(stream: &Arc<TcpStream>, id: u64, room: &Room, shutdown: &Shutdown, rate: u32) {
     let ending = (|| -> io::Result<()> {
-        let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+        let _watched = shutdown.watch(stream); // Ctrl-C ends the read below
+        let stream: &TcpStream = stream; // `MessageReader` reads a `&TcpStream`, not the `Arc`
         let mut lines = MessageReader::new(stream, MAX_LINE);
         let mut line = Vec::new();
         let mut pace = Pace::new(rate);

@@ -18,6 +18,7 @@
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -76,18 +77,24 @@ fn serve(args: &Args) -> Result<(), Failure> {
             break; // that "client" was Ctrl-C waking us up
         }
         println!("connected from {peer}");
-        match answer_lines(&stream, peer, &shutdown) {
+        // Shared with the Ctrl-C handler, which shuts it down to end the read in `answer_lines`.
+        let stream = Arc::new(stream);
+        let watched = shutdown.watch(&stream);
+        match answer_lines(&stream, peer) {
             Ok(()) => println!("client {peer} left"),
             Err(error) => println!("client {peer} left: {}", common::describe(&error)),
         }
+        // Close the connection (Python: conn.close()). Dropping the last `Arc` of the stream
+        // closes it: the watch lets go of its share first.
+        drop(watched);
+        drop(stream);
     }
     println!("server stopped");
     Ok(())
 }
 
 /// Answers every line the client sends, until it leaves.
-fn answer_lines(stream: &TcpStream, peer: SocketAddr, shutdown: &Shutdown) -> io::Result<()> {
-    let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+fn answer_lines(stream: &TcpStream, peer: SocketAddr) -> io::Result<()> {
     // `&TcpStream` both reads and writes: the message reader gets one, the replies the other.
     let mut requests = MessageReader::new(stream, MAX_LINE);
     let mut replies = stream;

@@ -18,6 +18,7 @@
 use std::io::{self, Read};
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -61,7 +62,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
 
     // One client after another, until Ctrl-C (Python: sock, addr = server.accept()).
     loop {
-        let (mut stream, peer) = match listener.accept() {
+        let (stream, peer) = match listener.accept() {
             Ok(connection) => connection,
             Err(error) => {
                 eprintln!("accept failed: {}", common::describe(&error));
@@ -74,9 +75,12 @@ fn serve(args: &Args) -> Result<(), Failure> {
         }
         println!("connected from {peer}");
 
-        // Receive until the client ends its stream, then print what arrived.
+        // Receive until the client ends its stream, then print what arrived. The stream is
+        // shared with the Ctrl-C handler, which shuts it down to end the read.
+        let stream = Arc::new(stream);
+        let watched = shutdown.watch(&stream);
         let mut received = Vec::new();
-        let ending = receive_all(&mut stream, &shutdown, &mut received);
+        let ending = receive_all(&stream, &mut received);
         println!(
             "received {} bytes from {peer}: {}",
             received.len(),
@@ -92,7 +96,9 @@ fn serve(args: &Args) -> Result<(), Failure> {
             }
             Err(error) => println!("incomplete data from {peer}: {}", common::describe(&error)),
         }
-        // Close the connection (Python: sock.close()).
+        // Close the connection (Python: sock.close()). Dropping the last `Arc` of the stream
+        // closes it: the watch lets go of its share first.
+        drop(watched);
         drop(stream);
         // ANCHOR_END: todo
     }
@@ -103,12 +109,8 @@ fn serve(args: &Args) -> Result<(), Failure> {
 /// Reads from `stream` until the client ends its stream, appending to `received`, and keeps
 /// at most `MAX_BYTES`. An error means the message is incomplete: the client sent too much,
 /// or the connection broke.
-fn receive_all(
-    stream: &mut TcpStream,
-    shutdown: &Shutdown,
-    received: &mut Vec<u8>,
-) -> io::Result<()> {
-    let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+fn receive_all(stream: &TcpStream, received: &mut Vec<u8>) -> io::Result<()> {
+    let mut stream = stream; // `&TcpStream` reads too
     let mut buffer = [0; BUFSIZ];
     loop {
         // Python: temp_data = sock.recv(1024)

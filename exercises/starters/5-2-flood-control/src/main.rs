@@ -135,7 +135,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
 /// The reader thread: takes in the member's lines until it leaves. `rate` is `--rate`: how
 /// many lines a second this member may send.
 fn read_lines(
-    stream: &TcpStream,
+    stream: &Arc<TcpStream>,
     id: u64,
     room: &Room,
     shutdown: &Shutdown,
@@ -143,7 +143,8 @@ fn read_lines(
     rate: u32,
 ) {
     let ending = (|| -> io::Result<()> {
-        let _watched = shutdown.watch(stream)?; // Ctrl-C ends the read below
+        let _watched = shutdown.watch(stream); // Ctrl-C ends the read below
+        let stream: &TcpStream = stream; // `MessageReader` reads a `&TcpStream`, not the `Arc`
         // ANCHOR: todo
         // TODO(exercise 5.2): let this member send at most `rate` lines a second on average,
         // with bursts of up to `rate` lines at once. Make the waiting happen here, in this
