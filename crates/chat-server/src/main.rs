@@ -105,6 +105,9 @@ fn serve(args: &Args) -> Result<(), Failure> {
     let listener =
         TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
     println!("listening on {}", listener.local_addr()?);
+    // From here on, log lines are written by a thread of their own, so that client threads
+    // never wait for the terminal (common::log explains why).
+    let _logger = common::Logger::start();
     // ANCHOR_END: bind
 
     // ANCHOR: ctrl-c
@@ -150,7 +153,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
                     continue;
                 }
             };
-            println!("connected from {peer}");
+            common::log!("connected from {peer}");
 
             // Step 4 — give the client a thread of its own
             let room = &room;
@@ -172,7 +175,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
         hang_up(&room, still_here, &all_left);
     });
     // ANCHOR_END: accept
-    println!("server stopped");
+    common::log!("server stopped");
     Ok(())
 }
 
@@ -184,7 +187,7 @@ fn refuse(stream: &TcpStream, peer: SocketAddr, refused: Refused, max_clients: u
         Refused::Full => format!("the room is full ({max_clients} clients), try again later"),
         Refused::Closed => "the server is shutting down".to_string(),
     };
-    println!("refused {peer}: {why}");
+    common::log!("refused {peer}: {why}");
     let _ = (&*stream).write_all(format!("! {why}\n").as_bytes());
 }
 // ANCHOR_END: refuse
@@ -211,7 +214,9 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
                 let refusal =
                     format!("! that line was longer than {max_line} bytes; nobody got it");
                 if let Some(name) = room.answer(id, &refusal) {
-                    println!("received from {name}: a line longer than {max_line} bytes, refused");
+                    common::log!(
+                        "received from {name}: a line longer than {max_line} bytes, refused"
+                    );
                 }
                 continue;
             }
@@ -232,8 +237,8 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
     say(room, id, &mut batch, false, args.quiet);
     if let Some(name) = room.leave(id) {
         match why {
-            None => println!("client {name} left"),
-            Some(why) => println!("client {name} left: {why}"),
+            None => common::log!("client {name} left"),
+            Some(why) => common::log!("client {name} left: {why}"),
         }
     }
     // Closes the connection for good, however it ended.
@@ -251,7 +256,7 @@ fn say(room: &Room, id: u64, batch: &mut Vec<String>, echo: bool, quiet: bool) {
     let said = room.say(id, batch, echo);
     if let (Some(name), false) = (said, quiet) {
         for text in batch.iter() {
-            println!("received from {name}: {}", common::preview(text.as_bytes()));
+            common::log!("received from {name}: {}", common::preview(text.as_bytes()));
         }
     }
     batch.clear();
@@ -276,7 +281,7 @@ fn obey(room: &Room, id: u64, line: &str) {
     match line.split_once(' ').unwrap_or((line, "")) {
         ("/nick", name) => {
             if let Some(old_name) = room.rename(id, name.trim()) {
-                println!("{old_name} is now {}", name.trim());
+                common::log!("{old_name} is now {}", name.trim());
             }
         }
         ("/who", _) => room.who(id),

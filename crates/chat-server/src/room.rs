@@ -288,7 +288,7 @@ impl Room {
         };
         let _ = connection.stream.shutdown(Shutdown::Both);
         let waited = self.limits.stuck_after.as_secs_f64();
-        println!(
+        common::log!(
             "client {} cut off: took nothing for {waited} s",
             member.name
         );

@@ -5,6 +5,8 @@
 //!   [`stop_quietly_on_closed_output`]: no panic either when `... | head` closes the output;
 //! - [`Prompt`]: Python's `input(prompt)`, with the prompt only when a person is typing;
 //! - [`Shutdown`]: Ctrl-C that ends a blocking `accept()` loop cleanly;
+//! - [`log!`] and [`Logger`]: log lines written by a thread of their own, so that a busy
+//!   server's client threads never wait for the terminal;
 //! - [`preview`]: received bytes as a readable, shortened string for log lines,
 //!   [`terminal_safe`]: text from the network made harmless to print, and
 //!   [`strip_line_end`]: a line of input without its line end;
@@ -20,6 +22,7 @@ mod cli;
 mod failure;
 mod input;
 mod lines;
+pub mod log;
 mod loops;
 mod preview;
 mod shutdown;
@@ -31,6 +34,7 @@ pub use failure::{
 };
 pub use input::Prompt;
 pub use lines::{MessageReader, PAUSE, ReadTimeout, Received};
+pub use log::Logger;
 pub use loops::{recv_exact, send_all};
 pub use preview::{preview, strip_line_end, terminal_safe, unsafe_on_a_terminal};
 pub use shutdown::{Shutdown, Watched};

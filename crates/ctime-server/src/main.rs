@@ -91,6 +91,9 @@ fn serve(args: &Args) -> Result<(), Failure> {
     let listener =
         TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
     println!("listening on {}", listener.local_addr()?);
+    // From here on, log lines are written by a thread of their own, so that client threads
+    // never wait for the terminal (common::log explains why).
+    let _logger = common::Logger::start();
     // ANCHOR_END: bind
 
     // ANCHOR: ctrl-c
@@ -107,7 +110,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
             // Python: print('waiting for connection...'); conn, addr = sock.accept()
             // Tutorial 003 writes `sock, addr = sock.accept()`: see the lesson page for why
             // that stops its server after the first client.
-            println!("waiting for connection...");
+            common::log!("waiting for connection...");
             let (stream, peer) = match listener.accept() {
                 Ok(connection) => connection,
                 Err(error) => {
@@ -139,7 +142,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
         }
     });
     // ANCHOR_END: accept
-    println!("server stopped");
+    common::log!("server stopped");
     Ok(())
 }
 
@@ -147,14 +150,14 @@ fn serve(args: &Args) -> Result<(), Failure> {
 /// Talks to one client until it leaves. Whatever goes wrong ends this client, not the server.
 fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shutdown) {
     // Python: print('...connected from:', addr)
-    println!("...connected from: {peer}");
+    common::log!("...connected from: {peer}");
     // Shared with the Ctrl-C handler, which shuts it down to end the read in step 5.
     let stream = Arc::new(stream);
     let watched = shutdown.watch(&stream);
     // Step 5 — receive a line, send it back with the time, until the client leaves
     match answer_lines(&stream, peer, args) {
-        Ok(()) => println!("client {peer} left"),
-        Err(error) => println!("client {peer} left: {}", common::describe(&error)),
+        Ok(()) => common::log!("client {peer} left"),
+        Err(error) => common::log!("client {peer} left: {}", common::describe(&error)),
     }
     // Step 6 — close the connection
     // Python: conn.close(). Dropping the last `Arc` of the stream closes it: the watch lets
@@ -178,14 +181,14 @@ fn answer_lines(stream: &TcpStream, peer: SocketAddr, args: &Args) -> io::Result
             Received::Line => b"\n",
             Received::Paused => b"", // the tutorials' clients: no `\n` in, none out
             Received::TooLong => {
-                println!("received from {peer}: a line longer than {MAX_LINE} bytes, skipped");
+                common::log!("received from {peer}: a line longer than {MAX_LINE} bytes, skipped");
                 let refusal = format!("error: line longer than {MAX_LINE} bytes\n");
                 replies.write_all(refusal.as_bytes())?;
                 continue;
             }
         };
         if !args.quiet {
-            println!("received from {peer}: {}", common::preview(&message));
+            common::log!("received from {peer}: {}", common::preview(&message));
         }
         let now = Local::now().naive_local();
         // Python: conn.send(('[%s] %s' % (ctime(), data)).encode()), but sendall

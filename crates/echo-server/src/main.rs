@@ -74,6 +74,9 @@ fn serve(args: &Args) -> Result<(), Failure> {
     let listener =
         TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
     println!("listening on {}", listener.local_addr()?);
+    // From here on, log lines are written by a thread of their own, so that client threads
+    // never wait for the terminal (common::log explains why).
+    let _logger = common::Logger::start();
     // ANCHOR_END: bind
 
     // ANCHOR: ctrl-c
@@ -119,21 +122,21 @@ fn serve(args: &Args) -> Result<(), Failure> {
         }
     });
     // ANCHOR_END: accept
-    println!("server stopped");
+    common::log!("server stopped");
     Ok(())
 }
 
 // ANCHOR: serve-client
 /// Talks to one client until it leaves. Whatever goes wrong ends this client, not the server.
 fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shutdown) {
-    println!("connected from {peer}");
+    common::log!("connected from {peer}");
     // Shared with the Ctrl-C handler, which shuts it down to end the read below.
     let stream = Arc::new(stream);
     let watched = shutdown.watch(&stream);
     // Step 5 — receive, and send the same bytes back, until the client leaves
     match echo(&stream, peer, args) {
-        Ok(()) => println!("client {peer} left"),
-        Err(error) => println!("client {peer} left: {}", common::describe(&error)),
+        Ok(()) => common::log!("client {peer} left"),
+        Err(error) => common::log!("client {peer} left: {}", common::describe(&error)),
     }
     // Step 6 — close the connection
     // Python: conn.close(), or the end of `with conn:`. Dropping the last `Arc` of the stream
@@ -157,7 +160,7 @@ fn echo(stream: &TcpStream, peer: SocketAddr, args: &Args) -> io::Result<()> {
         }
         let data = &buffer[..received];
         if !args.quiet {
-            println!(
+            common::log!(
                 "received {received} bytes from {peer}: {}",
                 common::preview(data)
             );

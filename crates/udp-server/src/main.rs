@@ -65,6 +65,9 @@ fn serve(args: &Args) -> Result<(), Failure> {
     let socket =
         UdpSocket::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
     println!("listening on udp {}", socket.local_addr()?);
+    // From here on, log lines are written by a thread of their own, so that client threads
+    // never wait for the terminal (common::log explains why).
+    let _logger = common::Logger::start();
     // ANCHOR_END: bind
 
     // ANCHOR: ctrl-c
@@ -93,14 +96,14 @@ fn serve(args: &Args) -> Result<(), Failure> {
         }
         let data = &buffer[..received.min(buf_size)];
         if !args.quiet {
-            println!(
+            common::log!(
                 "received {} bytes from {sender}: {}",
                 data.len(),
                 common::preview(data)
             );
         }
         if received > buf_size {
-            println!(
+            common::log!(
                 "  cut: the datagram was longer than the {buf_size}-byte buffer (see --buf-size)"
             );
         }
@@ -119,6 +122,6 @@ fn serve(args: &Args) -> Result<(), Failure> {
         }
         // ANCHOR_END: answer
     }
-    println!("server stopped");
+    common::log!("server stopped");
     Ok(())
 }
