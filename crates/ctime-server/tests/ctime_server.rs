@@ -401,6 +401,17 @@ fn ctrl_c_ends_a_server_that_is_serving_a_client() {
             stopped.stdout
         );
         assert!(stopped.stderr.is_empty(), "{mode:?}: {}", stopped.stderr);
+        // The server closed the connection: it does not say that the client left.
+        assert!(
+            stopped.stdout.contains(": the server is stopping\n"),
+            "{mode:?}: {}",
+            stopped.stdout
+        );
+        assert!(
+            !stopped.stdout.contains(" left"),
+            "{mode:?}: {}",
+            stopped.stdout
+        );
         // The connected client sees the end of the stream, not a hang.
         let mut rest = Vec::new();
         clients[0]

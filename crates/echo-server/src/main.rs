@@ -135,6 +135,8 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shu
     let watched = shutdown.watch(&stream);
     // Step 5 — receive, and send the same bytes back, until the client leaves
     match echo(&stream, peer, args) {
+        // Ctrl-C shut the connection down: the server closed it, not the client.
+        _ if shutdown.requested() => common::log!("closed {peer}: the server is stopping"),
         Ok(()) => common::log!("client {peer} left"),
         Err(error) => common::log!("client {peer} left: {}", common::describe(&error)),
     }
