@@ -190,30 +190,9 @@ async fn serve(args: &Args) -> Result<(), Failure> {
     }
     // ANCHOR_END: accept
 
-    // ANCHOR: stop
-    // Step 7 — stop: no new clients, then give the open connections a grace period
-    drop(listener); // from now on, a new client is refused by the operating system
-    let grace = Duration::from_secs(args.grace);
-    info!(
-        "Ctrl-C: stopping; open connections: {}, grace period: {}s",
-        connections.len(),
-        args.grace
-    );
-    stop_sender.send_replace(true);
-    let all_finished = async { while connections.join_next().await.is_some() {} };
-    tokio::select! {
-        () = all_finished => {}
-        () = sleep(grace) => {}
-        _ = signal::ctrl_c() => warn!("second Ctrl-C: not waiting any longer"),
-    }
-    if !connections.is_empty() {
-        let left = connections.len();
-        warn!("still open after the grace period: {left}; closing them");
-        connections.shutdown().await; // cancels each task: its stream is dropped, and closed
-    }
+    stop_gracefully(listener, connections, stop_sender, args.grace).await;
     println!("server stopped");
     Ok(())
-    // ANCHOR_END: stop
 }
 
 // ANCHOR: serve-client
@@ -276,6 +255,36 @@ async fn answer_in_upper_case(
     }
 }
 // ANCHOR_END: upper-case
+
+// ANCHOR: stop
+// Step 7 — stop: no new clients, then give the open connections a grace period
+/// Runs once Ctrl-C ended the accept loop: `stop_sender` tells every connection, which then
+/// finishes the answer it is sending; after `grace` seconds, whatever is left is closed.
+async fn stop_gracefully(
+    listener: TcpListener,
+    mut connections: JoinSet<()>,
+    stop_sender: watch::Sender<bool>,
+    grace: u64,
+) {
+    drop(listener); // from now on, a new client is refused by the operating system
+    info!(
+        "Ctrl-C: stopping; open connections: {}, grace period: {grace}s",
+        connections.len()
+    );
+    stop_sender.send_replace(true);
+    let all_finished = async { while connections.join_next().await.is_some() {} };
+    tokio::select! {
+        () = all_finished => {}
+        () = sleep(Duration::from_secs(grace)) => {}
+        _ = signal::ctrl_c() => warn!("second Ctrl-C: not waiting any longer"),
+    }
+    if !connections.is_empty() {
+        let left = connections.len();
+        warn!("still open after the grace period: {left}; closing them");
+        connections.shutdown().await; // cancels each task: its stream is dropped, and closed
+    }
+}
+// ANCHOR_END: stop
 
 // ANCHOR: refuse
 /// Tells a client over `--max-conns` why it is turned away, then closes its connection.
