@@ -41,7 +41,7 @@ const BUFSIZ: usize = 1024;
 
 /// The largest `--buf-size`, 16 MiB. Every connection owns a buffer of this size, so memory
 /// grows as `--max-conns` × `--buf-size`: 10,000 connections × 64 KiB is already 640 MiB.
-const MAX_BUF_SIZE: u64 = 16 * 1024 * 1024;
+const MAX_BUF_SIZE: u32 = 16 * 1024 * 1024;
 
 /// How many clients are served at once unless `--max-conns` says otherwise.
 ///
@@ -83,13 +83,8 @@ struct Args {
     grace: u64,
 
     /// Bytes read at a time from each client (the tutorial reads 100)
-    #[arg(
-        long,
-        value_name = "BYTES",
-        default_value_t = BUFSIZ,
-        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_BUF_SIZE)
-    )]
-    buf_size: usize,
+    #[arg(long, value_name = "BYTES", default_value_t = BUFSIZ as u32, value_parser = clap::value_parser!(u32).range(1..=MAX_BUF_SIZE as i64))]
+    buf_size: u32,
 
     /// Log only warnings (refused clients, failed accepts), e.g. for a benchmark
     #[arg(long, short)]
@@ -183,7 +178,7 @@ async fn serve(args: &Args) -> Result<(), Failure> {
         connections.spawn(serve_client(
             stream,
             peer,
-            args.buf_size,
+            args.buf_size as usize,
             stop.clone(),
             permit,
         ));

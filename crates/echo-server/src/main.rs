@@ -28,7 +28,7 @@ const DEFAULT_PORT: u16 = 9001;
 const BUFSIZ: usize = 1024;
 
 /// The largest `--buf-size`, 16 MiB: every client thread owns a buffer of this size.
-const MAX_BUF_SIZE: u64 = 16 * 1024 * 1024;
+const MAX_BUF_SIZE: u32 = 16 * 1024 * 1024;
 
 /// A pause before accepting again after `accept()` failed (for example when the process ran
 /// out of file descriptors). Retrying at once would fail again, thousands of times a second.
@@ -46,13 +46,8 @@ struct Args {
     threads: bool,
 
     /// Bytes read at a time from each client (the tutorial reads 1024)
-    #[arg(
-        long,
-        value_name = "BYTES",
-        default_value_t = BUFSIZ,
-        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_BUF_SIZE)
-    )]
-    buf_size: usize,
+    #[arg(long, value_name = "BYTES", default_value_t = BUFSIZ as u32, value_parser = clap::value_parser!(u32).range(1..=MAX_BUF_SIZE as i64))]
+    buf_size: u32,
 
     /// No line per message received (connects, leaves and errors still print), e.g. for a
     /// benchmark
@@ -153,7 +148,7 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shu
 fn echo(stream: &TcpStream, peer: SocketAddr, args: &Args) -> io::Result<()> {
     // `&TcpStream` reads and writes too: one connection, shared, no second descriptor.
     let mut stream = stream;
-    let mut buffer = vec![0; args.buf_size];
+    let mut buffer = vec![0; args.buf_size as usize];
     loop {
         // Python: data = conn.recv(BUFSIZ)
         let received = stream.read(&mut buffer)?;
