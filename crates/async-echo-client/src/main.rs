@@ -29,6 +29,12 @@ const DEFAULT_MESSAGE: &str = "Hello, world!";
 /// How much of an answer that is not the expected echo is read, to show it.
 const SHOWN_AT_MOST: u64 = 1024;
 
+/// Seconds to wait for the connection, and for each whole answer, unless `--timeout` says
+/// otherwise. The tutorial waits for ever; here an answer takes far less than a millisecond,
+/// so ten seconds only ever run out when something is wrong. (A string, because clap reads it
+/// just as it reads what you type after `--timeout`.)
+const DEFAULT_TIMEOUT_SECS: &str = "10";
+
 /// Async TCP client: sends a message to the async echo server and prints the answer.
 #[derive(Parser, Debug)]
 #[command(version, about)]
@@ -45,7 +51,8 @@ struct Args {
     stdin: bool,
 
     /// Seconds to wait for the connection, and for each answer
-    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = common::parse_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value = DEFAULT_TIMEOUT_SECS,
+          value_parser = common::parse_seconds)]
     timeout: Duration,
 }
 
@@ -59,9 +66,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: &Args) -> Result<(), Failure> {
-    // The tutorial waits for ever; on this machine an answer takes far less than a
-    // millisecond, so the default of ten seconds only ever runs out when something is wrong.
-    let wait = args.timeout;
+    let wait = args.timeout; // the tutorial waits for ever: see DEFAULT_TIMEOUT_SECS
 
     // ANCHOR: connect
     // Step 1 — connect to the server, but do not wait for ever
@@ -121,12 +126,19 @@ async fn send_and_print(
     message: &[u8],
     wait: Duration,
 ) -> Result<(), Failure> {
+    // Control characters are shown escaped (`\u{1b}`), never obeyed: what goes over the
+    // network must not clear your screen or retitle your window.
     // Python: print(f'Send: {message}')
-    println!("Send: {}", String::from_utf8_lossy(message));
+    println!("Send: {}", shown(message));
     let answer = exchange(stream, message, wait).await?;
     // Python: print(f'Received: {data.decode()}')
-    println!("Received: {}", String::from_utf8_lossy(&answer));
+    println!("Received: {}", shown(&answer));
     Ok(())
+}
+
+/// Bytes as text that is safe to print: invalid UTF-8 as `�`, control characters escaped.
+fn shown(bytes: &[u8]) -> String {
+    common::terminal_safe(&String::from_utf8_lossy(bytes)).into_owned()
 }
 // ANCHOR_END: send-and-print
 
@@ -134,25 +146,44 @@ async fn send_and_print(
 /// Sends `message` and receives the answer: as many bytes as were sent, however many reads
 /// that takes. One `read(100)`, as in the tutorial, may return only part of it. The answer
 /// must be the message in upper case; anything else (such as "server busy") is an error.
+///
+/// It sends and receives at the same time. Sending everything first, then reading, is the
+/// classic echo deadlock: a long message's answer fills our receive buffer, the server cannot
+/// send more so it stops reading, its receive buffer fills, and our send waits for a server
+/// that waits for us. Reading while writing keeps both buffers draining.
 async fn exchange(
     stream: &mut TcpStream,
     message: &[u8],
     wait: Duration,
 ) -> Result<Vec<u8>, Failure> {
+    // Two halves of one connection, like asyncio's (reader, writer) pair.
+    let (reader, mut writer) = stream.split();
+
     // Python: writer.write(message.encode()); await writer.drain()
-    stream
-        .write_all(message)
-        .await
-        .map_err(|error| Failure::new("cannot send to the server", &error))?;
+    let send = async {
+        let sent = writer.write_all(message).await;
+        sent.map_err(|error| Failure::new("cannot send to the server", &error))
+    };
 
     // Python: data = await reader.read(100), repeated until the whole answer is in
     let mut answer = Vec::with_capacity(message.len());
-    let mut until_complete = (&mut *stream).take(message.len() as u64);
-    match timeout(wait, until_complete.read_to_end(&mut answer)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(error)) => return Err(Failure::new("cannot receive the answer", &error)),
-        Err(elapsed) => return Err(Failure::new("no answer from the server", &elapsed.into())),
-    }
+    let receive = async {
+        let mut until_complete = reader.take(message.len() as u64);
+        let received = until_complete.read_to_end(&mut answer).await;
+        received.map_err(|error| Failure::new("cannot receive the answer", &error))
+    };
+
+    // Both at once, on this one thread (Python: asyncio.gather), within the time-out. The
+    // first error, or the end of the time, stops both.
+    let both = async { tokio::try_join!(send, receive) };
+    let Ok(done) = timeout(wait, both).await else {
+        return Err(Failure::custom(
+            format!("no answer from the server within {wait:?}"),
+            Some("to wait longer, use --timeout SECONDS".into()),
+            exit_code::TIMED_OUT,
+        ));
+    };
+    done?;
 
     let expected = message.to_ascii_uppercase();
     if answer == expected {

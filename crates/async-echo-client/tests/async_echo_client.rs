@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc::channel;
 use std::thread;
 
 use common::testing::{
@@ -161,12 +162,55 @@ fn a_server_that_never_answers_times_out_with_exit_code_6() {
         // Read the message, then say nothing until the client gives up and closes.
         let _ = std::io::copy(&mut stream, &mut std::io::sink());
     });
-    let silent = client(addr, &["--timeout", "1"], b"");
-    server.join().expect("test server");
+    let silent = client(addr, &["--timeout", "0.5"], b"");
     assert_eq!(silent.code(), Some(6), "{silent:?}");
+    server.join().expect("test server");
     assert_eq!(
         silent.stderr,
-        "error: no answer from the server: timed out; the other side did not answer in time\n"
+        "error: no answer from the server within 500ms; to wait longer, use --timeout SECONDS\n"
+    );
+
+    // A server that does not even read: a long line cannot all be sent. That times out too.
+    let (done, wait_for_done) = channel::<()>();
+    let (addr, server) = misbehaving_server(move |stream| {
+        let _ = wait_for_done.recv(); // hold the connection, read nothing
+        drop(stream);
+    });
+    let line = format!("{}\n", "x".repeat(10 * 1024 * 1024));
+    let stuck = client(addr, &["--stdin", "--timeout", "0.5"], line.as_bytes());
+    assert_eq!(stuck.code(), Some(6), "stderr: {}", stuck.stderr);
+    assert!(stuck.stderr.contains("--timeout"), "{}", stuck.stderr);
+    done.send(()).expect("the test server waits");
+    server.join().expect("test server");
+}
+
+#[test]
+fn a_line_of_10_mib_comes_back_whole_it_does_not_deadlock() {
+    // Sent whole before any of the answer is read, 10 MiB fill both sides' buffers: the server
+    // waits for the client to read, the client waits for the server to read, for ever.
+    let (_server, addr) = Proc::start_server("async-echo-server", &["--quiet"]);
+    let line = "x".repeat(10 * 1024 * 1024);
+    let session = client(addr, &["--stdin"], format!("{line}\n").as_bytes());
+    assert_eq!(session.code(), Some(0), "stderr: {}", session.stderr);
+    let expected = format!("Send: {line}\nReceived: {}\n", line.to_uppercase());
+    assert!(
+        session.stdout == expected,
+        "the answer is not the line in upper case: {} bytes of output, {} expected",
+        session.stdout.len(),
+        expected.len()
+    );
+}
+
+#[test]
+fn escape_sequences_are_shown_escaped_not_obeyed() {
+    // The server answers in upper case whatever it gets, escape sequences included: "set the
+    // window title", a bell, and a right-to-left override that makes text read backwards.
+    let (_server, addr) = Proc::start_server("async-echo-server", &["--quiet"]);
+    let session = client(addr, &["--message", "\x1b]0;pwned\x07 \u{202e}abc"], b"");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(
+        session.stdout,
+        "Send: \\u{1b}]0;pwned\\u{7} \\u{202e}abc\nReceived: \\u{1b}]0;PWNED\\u{7} \\u{202e}ABC\n"
     );
 }
 

@@ -7,12 +7,14 @@
 //!     cargo run -p echo-client -- --message 'hello socket'
 //!     printf 'one\ntwo\n' | cargo run -p echo-client     # one reply per line
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
 
 use clap::Parser;
-use common::{Failure, HostPort, Prompt};
+use common::{Failure, HostPort, Prompt, exit_code};
 
 /// The lesson's port, the one tutorial 004 uses.
 const DEFAULT_PORT: u16 = 9001;
@@ -26,6 +28,12 @@ const PROMPT: &str = "请输入数据: ";
 /// Tutorial 004's quit word.
 const QUIT: &[u8] = b"q";
 
+/// Seconds the server may stay silent while a reply is due, unless `--timeout` says otherwise.
+/// An echo takes far less than a millisecond here; thirty seconds is long enough for a slow
+/// network, and short enough that nobody takes a silent server for a hung client. (A string,
+/// because clap reads it just as it reads what you type after `--timeout`.)
+const DEFAULT_TIMEOUT_SECS: &str = "30";
+
 /// TCP echo client: sends lines to the echo server and prints the replies.
 #[derive(Parser, Debug)]
 #[command(version, about)]
@@ -36,6 +44,12 @@ struct Args {
     /// Send this one message, print the reply as tutorial 000 does, and exit
     #[arg(long, short)]
     message: Option<String>,
+
+    /// Give up when the server sends nothing for this many seconds while a reply is due (e.g.
+    /// 0.5)
+    #[arg(long, value_name = "SECONDS", default_value = DEFAULT_TIMEOUT_SECS,
+          value_parser = common::parse_seconds)]
+    timeout: Duration,
 }
 
 fn main() -> ExitCode {
@@ -49,20 +63,23 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Step 1 — connect to the server
     // Python: s = socket.socket(); s.connect(ADDR)
     let addrs = args.server.resolve()?;
-    let mut stream = TcpStream::connect(&addrs[..]).map_err(|error| {
+    let stream = TcpStream::connect(&addrs[..]).map_err(|error| {
         Failure::connect(
             &error,
             &args.server,
             &args.server.server_command(SERVER_PACKAGE),
         )
     })?;
+    // Python: s.settimeout(30). No read, and no write, waits longer than that for the server.
+    stream.set_read_timeout(Some(args.timeout))?;
+    stream.set_write_timeout(Some(args.timeout))?;
     // ANCHOR_END: connect
 
     // ANCHOR: message
     // Step 2 — one message: send it, receive the echo, print it like tutorial 000
     // Python: s.sendall(b'hello socket'); data = s.recv(1024); print('Received', repr(data))
     if let Some(message) = &args.message {
-        let reply = exchange(&mut stream, message.as_bytes())?;
+        let reply = exchange(&stream, message.as_bytes(), args.timeout)?;
         println!("Received b'{}'", reply.escape_ascii());
         return Ok(());
     }
@@ -80,8 +97,11 @@ fn run(args: &Args) -> Result<(), Failure> {
         if line.is_empty() {
             continue; // sending nothing would get nothing back
         }
-        let reply = exchange(&mut stream, line)?;
-        println!("收到服务器响应: {}", String::from_utf8_lossy(&reply));
+        let reply = exchange(&stream, line, args.timeout)?;
+        // Control characters shown escaped (`\u{1b}`), never obeyed: whatever a server sends,
+        // it must not clear your screen or retitle your window.
+        let reply = String::from_utf8_lossy(&reply);
+        println!("收到服务器响应: {}", common::terminal_safe(&reply));
     }
     // ANCHOR_END: conversation
 
@@ -96,16 +116,41 @@ fn run(args: &Args) -> Result<(), Failure> {
 // ANCHOR: exchange
 /// Sends `message` and receives its echo: exactly as many bytes as were sent, however many
 /// reads that takes. A single `recv(1024)`, as in the tutorial, may return only part of it.
-fn exchange(stream: &mut TcpStream, message: &[u8]) -> Result<Vec<u8>, Failure> {
-    // Python: s.sendall(data)
-    stream
-        .write_all(message)
-        .map_err(|error| Failure::new("cannot send to the server", &error))?;
-    // Python: tutorial 000's myreceive(s, len(data))
+///
+/// It sends and receives at the same time, on two threads. Sending everything first, then
+/// reading, is the classic echo deadlock: a long message's echo fills our receive buffer, the
+/// server cannot send more so it stops reading, its receive buffer fills, and our send waits
+/// for a server that waits for us. Reading while writing keeps both buffers draining.
+fn exchange(stream: &TcpStream, message: &[u8], wait: Duration) -> Result<Vec<u8>, Failure> {
+    // `&TcpStream` reads and writes too: one connection, used by both threads.
+    let (mut reader, mut writer) = (stream, stream);
     let mut reply = vec![0; message.len()];
-    stream
-        .read_exact(&mut reply)
-        .map_err(|error| Failure::new("no complete reply from the server", &error))?;
+    let (sent, received) = thread::scope(|scope| {
+        // Python: s.sendall(data), on a second thread (threading.Thread)
+        let sending = scope.spawn(move || writer.write_all(message));
+        // Python: tutorial 000's myreceive(s, len(data)), on this thread, meanwhile
+        let received = reader.read_exact(&mut reply);
+        if received.is_err() {
+            // No whole reply is coming. Closing the connection stops the send at once, too.
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        (sending.join().expect("write_all does not panic"), received)
+    });
+    received.map_err(|error| failure("no complete reply from the server", &error, wait))?;
+    sent.map_err(|error| failure("cannot send to the server", &error, wait))?;
     Ok(reply)
+}
+
+/// The error line for what went wrong while `doing` something. A time-out says what to change.
+fn failure(doing: &str, error: &io::Error, wait: Duration) -> Failure {
+    match error.kind() {
+        // Python: socket.timeout. Linux and macOS report it as WouldBlock, Windows as TimedOut.
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Failure::custom(
+            format!("{doing}: it did not respond for {wait:?}"),
+            Some("is it busy with another client? To wait longer, use --timeout SECONDS".into()),
+            exit_code::TIMED_OUT,
+        ),
+        _ => Failure::new(doing, error),
+    }
 }
 // ANCHOR_END: exchange
