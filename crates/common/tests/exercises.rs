@@ -8,7 +8,9 @@
 //! - a starter has exactly one `TODO(exercise X.Y): ...`, X.Y being its own number, inside the
 //!   `todo` region the book quotes; a solution has none left;
 //! - both books have a heading for each exercise and quote its TODO;
-//! - the exercises workspace keeps its build output out of git and commits its lock file.
+//! - the exercises workspace keeps its build output out of git and commits its lock file, and
+//!   git ignores the students' copies of the starters (`exercises/work/`, made by
+//!   `scripts/exercise.sh start`), so that a student's work never reaches the project.
 
 use std::fs;
 use std::path::PathBuf;
@@ -149,5 +151,12 @@ fn the_exercises_workspace_ignores_its_build_and_commits_its_lock() {
     assert!(
         root.contains(r#"exclude = ["exercises"]"#),
         "the root workspace must exclude exercises/"
+    );
+    let root_ignore = read(workspace_root().join(".gitignore"));
+    assert!(
+        root_ignore
+            .lines()
+            .any(|line| line.trim() == "/exercises/work/"),
+        ".gitignore must ignore the students' copies, /exercises/work/:\n{root_ignore}"
     );
 }

@@ -5,51 +5,45 @@ use std::path::Path;
 
 use crate::net::{ANSWER, Conn, Ending};
 use crate::program::Program;
-use crate::report::{Check, Exercise, Problem, first_difference, show};
+use crate::report::{Check, Problem, first_difference, show};
 
-pub const UPPER_ECHO: Exercise = Exercise {
-    id: "1.1",
-    checks: &[
-        Check {
-            name: "letters come back in upper case",
-            run: letters_in_upper_case,
-        },
-        Check {
-            name: "every byte that is not a letter a-z comes back as it was",
-            run: other_bytes_unchanged,
-        },
-        Check {
-            name: "a message longer than the buffer comes back whole, in upper case",
-            run: long_message_in_upper_case,
-        },
-        Check {
-            name: "the server goes on with the next client when one leaves",
-            run: next_client_in_upper_case,
-        },
-    ],
-};
+pub const UPPER_ECHO: &[Check] = &[
+    Check {
+        name: "letters come back in upper case",
+        run: letters_in_upper_case,
+    },
+    Check {
+        name: "every byte that is not a letter a-z comes back as it was",
+        run: other_bytes_unchanged,
+    },
+    Check {
+        name: "a message longer than the buffer comes back whole, in upper case",
+        run: long_message_in_upper_case,
+    },
+    Check {
+        name: "the server goes on with the next client when one leaves",
+        run: next_client_in_upper_case,
+    },
+];
 
-pub const THREADED_ECHO: Exercise = Exercise {
-    id: "1.2",
-    checks: &[
-        Check {
-            name: "a second client is answered while the first stays connected",
-            run: second_client_while_first_connected,
-        },
-        Check {
-            name: "ten clients connected at once are all answered",
-            run: ten_clients_at_once,
-        },
-        Check {
-            name: "a client that vanishes mid-echo does not stop the server",
-            run: vanishing_client,
-        },
-        Check {
-            name: "the bytes come back unchanged, even when they are not UTF-8",
-            run: bytes_unchanged,
-        },
-    ],
-};
+pub const THREADED_ECHO: &[Check] = &[
+    Check {
+        name: "a second client is answered while the first stays connected",
+        run: second_client_while_first_connected,
+    },
+    Check {
+        name: "ten clients connected at once are all answered",
+        run: ten_clients_at_once,
+    },
+    Check {
+        name: "a client that vanishes mid-echo does not stop the server",
+        run: vanishing_client,
+    },
+    Check {
+        name: "the bytes come back unchanged, even when they are not UTF-8",
+        run: bytes_unchanged,
+    },
+];
 
 /// Where 1.1's reply is made, for hints.
 const UPPER_HINT: &str = "the reply is built in `echo`, at the TODO: make it from `data` \

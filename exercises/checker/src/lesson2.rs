@@ -8,55 +8,49 @@ use chrono::{Local, NaiveDateTime, TimeDelta};
 
 use crate::net::{ANSWER, Conn, Ending};
 use crate::program::Program;
-use crate::report::{Check, Exercise, Problem, show};
+use crate::report::{Check, Problem, show};
 
-pub const TIME_COMMAND: Exercise = Exercise {
-    id: "2.1",
-    checks: &[
-        Check {
-            name: "a line that is exactly `time` gets the time alone",
-            run: time_alone,
-        },
-        Check {
-            name: "every other line gets `[time] line`, as before",
-            run: other_lines_stamped,
-        },
-        Check {
-            name: "only the exact line `time` is the command",
-            run: only_exact_time,
-        },
-        Check {
-            name: "`time` works between other lines, and with a `\\r\\n` line end",
-            run: time_between_lines,
-        },
-    ],
-};
+pub const TIME_COMMAND: &[Check] = &[
+    Check {
+        name: "a line that is exactly `time` gets the time alone",
+        run: time_alone,
+    },
+    Check {
+        name: "every other line gets `[time] line`, as before",
+        run: other_lines_stamped,
+    },
+    Check {
+        name: "only the exact line `time` is the command",
+        run: only_exact_time,
+    },
+    Check {
+        name: "`time` works between other lines, and with a `\\r\\n` line end",
+        run: time_between_lines,
+    },
+];
 
-pub const ONE_LINE_ONE_ANSWER: Exercise = Exercise {
-    id: "2.2",
-    checks: &[
-        Check {
-            name: "half a line gets no answer until the rest of it arrives",
-            run: half_a_line,
-        },
-        Check {
-            name: "two lines sent together get two answers",
-            run: two_lines_together,
-        },
-        Check {
-            name: "a line longer than the 1024-byte buffer gets one answer",
-            run: long_line,
-        },
-        Check {
-            name: "the last line is answered even without its `\\n`",
-            run: last_line_without_newline,
-        },
-        Check {
-            name: "bytes that are not UTF-8 come back intact",
-            run: not_utf8,
-        },
-    ],
-};
+pub const ONE_LINE_ONE_ANSWER: &[Check] = &[
+    Check {
+        name: "half a line gets no answer until the rest of it arrives",
+        run: half_a_line,
+    },
+    Check {
+        name: "two lines sent together get two answers",
+        run: two_lines_together,
+    },
+    Check {
+        name: "a line longer than the 1024-byte buffer gets one answer",
+        run: long_line,
+    },
+    Check {
+        name: "the last line is answered even without its `\\n`",
+        run: last_line_without_newline,
+    },
+    Check {
+        name: "bytes that are not UTF-8 come back intact",
+        run: not_utf8,
+    },
+];
 
 /// Python's `time.ctime()` layout, as the server writes it: `Thu Feb  7 10:00:18 2013`.
 const CTIME_FORMAT: &str = "%a %b %e %H:%M:%S %Y";

@@ -10,51 +10,45 @@ use std::time::{Duration, Instant};
 
 use crate::net::{ANSWER, Conn, Ending, QUIET};
 use crate::program::{EXIT, Program, STARTUP, describe_exit};
-use crate::report::{Check, Exercise, Problem, first_difference, show};
+use crate::report::{Check, Problem, first_difference, show};
 
-pub const COUNT_AND_CHECKSUM: Exercise = Exercise {
-    id: "3.1",
-    checks: &[
-        Check {
-            name: "`666` is answered `got 3 bytes, checksum 162`",
-            run: answer_to_666,
-        },
-        Check {
-            name: "100,000 bytes that are not UTF-8 are counted and added up whole",
-            run: large_message,
-        },
-        Check {
-            name: "an empty message is answered `got 0 bytes, checksum 0`",
-            run: empty_message,
-        },
-        Check {
-            name: "the answer comes only after the end of the stream",
-            run: answer_after_end,
-        },
-        Check {
-            name: "each client gets the count of its own message",
-            run: each_client_its_own,
-        },
-    ],
-};
+pub const COUNT_AND_CHECKSUM: &[Check] = &[
+    Check {
+        name: "`666` is answered `got 3 bytes, checksum 162`",
+        run: answer_to_666,
+    },
+    Check {
+        name: "100,000 bytes that are not UTF-8 are counted and added up whole",
+        run: large_message,
+    },
+    Check {
+        name: "an empty message is answered `got 0 bytes, checksum 0`",
+        run: empty_message,
+    },
+    Check {
+        name: "the answer comes only after the end of the stream",
+        run: answer_after_end,
+    },
+    Check {
+        name: "each client gets the count of its own message",
+        run: each_client_its_own,
+    },
+];
 
-pub const HALF_CLOSE: Exercise = Exercise {
-    id: "3.2",
-    checks: &[
-        Check {
-            name: "the server receives `666` and then the end of the stream",
-            run: end_of_stream_after_666,
-        },
-        Check {
-            name: "the client prints the server's answer and exits with status 0",
-            run: prints_answer,
-        },
-        Check {
-            name: "a 60,000-byte message arrives whole, then the end of the stream",
-            run: long_message_then_end,
-        },
-    ],
-};
+pub const HALF_CLOSE: &[Check] = &[
+    Check {
+        name: "the server receives `666` and then the end of the stream",
+        run: end_of_stream_after_666,
+    },
+    Check {
+        name: "the client prints the server's answer and exits with status 0",
+        run: prints_answer,
+    },
+    Check {
+        name: "a 60,000-byte message arrives whole, then the end of the stream",
+        run: long_message_then_end,
+    },
+];
 
 /// The answer 3.1's server gives for `message`, and 3.2's client expects.
 fn report(message: &[u8]) -> Vec<u8> {

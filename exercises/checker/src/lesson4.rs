@@ -11,29 +11,26 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::program::{EXIT, Exit, Program, describe_exit};
-use crate::report::{Check, Exercise, Problem, show};
+use crate::report::{Check, Problem, show};
 
-pub const RETRY_WITH_BACK_OFF: Exercise = Exercise {
-    id: "4.1",
-    checks: &[
-        Check {
-            name: "an answer to the first datagram is printed, and nothing is sent again",
-            run: answered_at_once,
-        },
-        Check {
-            name: "a lost datagram is sent again until an answer comes",
-            run: answered_on_third_try,
-        },
-        Check {
-            name: "each wait is twice as long as the one before",
-            run: waits_double,
-        },
-        Check {
-            name: "after 3 retries the client gives up, with exit status 6",
-            run: gives_up,
-        },
-    ],
-};
+pub const RETRY_WITH_BACK_OFF: &[Check] = &[
+    Check {
+        name: "an answer to the first datagram is printed, and nothing is sent again",
+        run: answered_at_once,
+    },
+    Check {
+        name: "a lost datagram is sent again until an answer comes",
+        run: answered_on_third_try,
+    },
+    Check {
+        name: "each wait is twice as long as the one before",
+        run: waits_double,
+    },
+    Check {
+        name: "after 3 retries the client gives up, with exit status 6",
+        run: gives_up,
+    },
+];
 
 /// What the client sends in every check.
 const MESSAGE: &str = "hello";
@@ -283,23 +280,20 @@ fn gives_up(program: &Path) -> Result<(), Problem> {
     Err(session.client.explain(problem))
 }
 
-pub const NUMBERED_ANSWERS: Exercise = Exercise {
-    id: "4.2",
-    checks: &[
-        Check {
-            name: "each line goes out numbered, and each answer is printed without its number",
-            run: answers_in_time,
-        },
-        Check {
-            name: "a late answer to line 1 is not taken for the answer to line 2",
-            run: late_answer_ignored,
-        },
-        Check {
-            name: "datagrams that are no answer are ignored, and do not stretch the wait",
-            run: strays_ignored,
-        },
-    ],
-};
+pub const NUMBERED_ANSWERS: &[Check] = &[
+    Check {
+        name: "each line goes out numbered, and each answer is printed without its number",
+        run: answers_in_time,
+    },
+    Check {
+        name: "a late answer to line 1 is not taken for the answer to line 2",
+        run: late_answer_ignored,
+    },
+    Check {
+        name: "datagrams that are no answer are ignored, and do not stretch the wait",
+        run: strays_ignored,
+    },
+];
 
 /// The lines piped to the client in every check of 4.2, and the datagrams they make.
 const LINES: [&str; 3] = ["first", "second", "third"];

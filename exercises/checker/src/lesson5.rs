@@ -17,59 +17,53 @@ use std::time::{Duration, Instant};
 
 use crate::net::{ANSWER, Conn, Ending};
 use crate::program::Program;
-use crate::report::{Check, Exercise, Problem, show};
+use crate::report::{Check, Problem, show};
 
-pub const PRIVATE_MESSAGE: Exercise = Exercise {
-    id: "5.1",
-    checks: &[
-        Check {
-            name: "`/msg bob text` reaches bob as `alice (private): text`",
-            run: reaches_bob,
-        },
-        Check {
-            name: "a private line reaches nobody else",
-            run: nobody_else,
-        },
-        Check {
-            name: "a name nobody has gets `! nobody here is called NAME`, to the sender only",
-            run: unknown_name,
-        },
-        Check {
-            name: "a member who changed name is reached by the new name only",
-            run: renamed_member,
-        },
-        Check {
-            name: "ordinary lines still reach every other member",
-            run: ordinary_lines,
-        },
-    ],
-};
+pub const PRIVATE_MESSAGE: &[Check] = &[
+    Check {
+        name: "`/msg bob text` reaches bob as `alice (private): text`",
+        run: reaches_bob,
+    },
+    Check {
+        name: "a private line reaches nobody else",
+        run: nobody_else,
+    },
+    Check {
+        name: "a name nobody has gets `! nobody here is called NAME`, to the sender only",
+        run: unknown_name,
+    },
+    Check {
+        name: "a member who changed name is reached by the new name only",
+        run: renamed_member,
+    },
+    Check {
+        name: "ordinary lines still reach every other member",
+        run: ordinary_lines,
+    },
+];
 
-pub const FLOOD_CONTROL: Exercise = Exercise {
-    id: "5.2",
-    checks: &[
-        Check {
-            name: "a burst of up to --rate lines goes through at once",
-            run: burst_goes_through,
-        },
-        Check {
-            name: "a flood is slowed down to --rate lines a second, and nothing is lost",
-            run: flood_is_slowed,
-        },
-        Check {
-            name: "only the flooder waits: the others talk freely meanwhile",
-            run: only_the_flooder_waits,
-        },
-        Check {
-            name: "the flooder stays in the room, and its commands are answered",
-            run: flooder_stays,
-        },
-        Check {
-            name: "the server stops reading a flooder, so its own writes wait",
-            run: flooder_is_held_back,
-        },
-    ],
-};
+pub const FLOOD_CONTROL: &[Check] = &[
+    Check {
+        name: "a burst of up to --rate lines goes through at once",
+        run: burst_goes_through,
+    },
+    Check {
+        name: "a flood is slowed down to --rate lines a second, and nothing is lost",
+        run: flood_is_slowed,
+    },
+    Check {
+        name: "only the flooder waits: the others talk freely meanwhile",
+        run: only_the_flooder_waits,
+    },
+    Check {
+        name: "the flooder stays in the room, and its commands are answered",
+        run: flooder_stays,
+    },
+    Check {
+        name: "the server stops reading a flooder, so its own writes wait",
+        run: flooder_is_held_back,
+    },
+];
 
 /// Where 5.1's work goes, for hints.
 const MSG_HINT: &str = "at the TODO in `obey`, match `(\"/msg\", rest)`, split `rest` into the \

@@ -1,19 +1,27 @@
-//! The exercise checker: runs a student's program and checks, over real sockets on this
-//! machine, that it does what its exercise asks.
+//! The exercise runner and checker: lists the classroom exercises, copies a starter for a
+//! student to work on, builds a student's program and checks, over real sockets on this
+//! machine, that it does what its exercise asks; and, for CI, proves that every checker fails
+//! on its starter and passes on its solution.
 //!
-//!     exercise-check 1.1 --program target/debug/ex-1-1-upper-echo
-//!     exercise-check --list
+//!     scripts/exercise.sh list            (or, without bash, from exercises/:
+//!     scripts/exercise.sh start 1.1        cargo run -q -p exercise-check -- list, ...)
+//!     scripts/exercise.sh check 1.1
+//!     scripts/exercise.sh verify
 //!
-//! Students run it through `scripts/exercise.sh check 1.1`, which builds their program first.
-//! Each check prints `ok` or `FAILED`; a failure says what was sent, what was expected, what
-//! came back, and where to look. The exit status is 0 only when every check passed, 1 when one
-//! failed, 2 when the checker could not run at all (unknown exercise, missing program).
+//! The exercises are one table (`exercises.rs`); the checks of each lesson's exercises are in
+//! `lessonN.rs`. Each check prints `ok` or `FAILED`; a failure says what was sent, what was
+//! expected, what came back, and where to look. The exit status is 0 when everything checked
+//! passed, 1 when something failed, 2 when the command could not run at all (an unknown
+//! exercise, say).
 //!
 //! A server under test is started with `--port 0` and found through its first line,
 //! `listening on ADDR`; a client under test is pointed with `--port` at a server the checker
 //! runs itself. Every wait has a deadline, nothing sleeps to wait for something to happen, and
 //! every program started is killed when its check ends.
 
+mod cargo;
+mod exercises;
+mod layout;
 mod lesson1;
 mod lesson2;
 mod lesson3;
@@ -22,75 +30,94 @@ mod lesson5;
 mod net;
 mod program;
 mod report;
+mod results;
+mod runner;
+mod work;
 
+use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
-use report::Exercise;
+use layout::Layout;
+use runner::Error;
 
-/// Every exercise the checker knows, in the order of the book.
-const EXERCISES: &[&Exercise] = &[
-    &lesson1::UPPER_ECHO,
-    &lesson1::THREADED_ECHO,
-    &lesson2::TIME_COMMAND,
-    &lesson2::ONE_LINE_ONE_ANSWER,
-    &lesson3::COUNT_AND_CHECKSUM,
-    &lesson3::HALF_CLOSE,
-    &lesson4::RETRY_WITH_BACK_OFF,
-    &lesson4::NUMBERED_ANSWERS,
-    &lesson5::PRIVATE_MESSAGE,
-    &lesson5::FLOOD_CONTROL,
-];
-
-/// Checks a solution to one of the classroom exercises by running it.
+/// Lists, starts and checks the classroom exercises (docs/en/exercises.md).
+///
+/// Your work goes into a copy of an exercise's starter: `start 1.1` makes it, in
+/// exercises/work/, and `check 1.1` builds and checks it. Without bash, run the same commands
+/// from the exercises folder as `cargo run -q -p exercise-check -- COMMAND`.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(
+    version,
+    about,
+    bin_name = "scripts/exercise.sh",
+    arg_required_else_help = true
+)]
 struct Args {
-    /// The exercise to check, e.g. 1.1
-    #[arg(required_unless_present = "list")]
-    exercise: Option<String>,
+    #[command(subcommand)]
+    command: Command,
 
-    /// The program to check: the built starter (or solution) of that exercise
-    #[arg(long, required_unless_present = "list")]
-    program: Option<PathBuf>,
+    /// The exercises folder (the one this checker was built from unless given): for tests
+    #[arg(long, global = true, hide = true)]
+    exercises: Option<PathBuf>,
+}
 
-    /// Print the exercises this checker knows, one per line, and exit
-    #[arg(long, conflicts_with_all = ["exercise", "program"])]
-    list: bool,
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The exercises, and how your last check of each went
+    List,
+    /// Copy an exercise's starter into exercises/work/, where your work goes
+    Start {
+        /// The exercise, e.g. 1.1
+        exercise: String,
+        /// Start again from the starter: your copy is deleted
+        #[arg(long)]
+        force: bool,
+    },
+    /// Build your program for an exercise and check it: your copy once started, else the
+    /// starter
+    Check {
+        /// An exercise (1.2), a lesson's exercises (1), or all of them (all)
+        what: String,
+        /// Check the reference solution instead
+        #[arg(long)]
+        solution: bool,
+        /// Check this program, built already, instead of building one
+        #[arg(long, value_name = "PATH", conflicts_with = "solution")]
+        program: Option<PathBuf>,
+    },
+    /// For CI: every checker fails on its starter and passes on its solution
+    Verify,
 }
 
 fn main() -> ExitCode {
     common::stop_quietly_on_closed_output();
     let args = Args::parse();
-    if args.list {
-        for exercise in EXERCISES {
-            println!("{}", exercise.id);
+    let layout = args.exercises.map_or_else(Layout::built_in, Layout::new);
+    let done = match &args.command {
+        Command::List => runner::list(&layout),
+        Command::Start { exercise, force } => runner::start(&layout, exercise, *force),
+        Command::Check {
+            what,
+            solution,
+            program,
+        } => runner::check(&layout, what, *solution, program.as_deref()),
+        Command::Verify => runner::verify(&layout),
+    };
+    match done {
+        Ok(status) => status,
+        Err(Error::Io(error)) if error.kind() == ErrorKind::BrokenPipe => {
+            // `... | head`: the reader has all it wanted.
+            std::process::exit(common::CLOSED_OUTPUT_STATUS)
         }
-        return ExitCode::SUCCESS;
+        Err(Error::Io(error)) => fail(&common::describe(&error)),
+        Err(Error::Refused(why)) => fail(&why),
     }
-    let (Some(id), Some(program)) = (args.exercise, args.program) else {
-        unreachable!("clap requires both unless --list is given");
-    };
-    let Some(exercise) = EXERCISES.iter().find(|exercise| exercise.id == id) else {
-        let known: Vec<&str> = EXERCISES.iter().map(|exercise| exercise.id).collect();
-        eprintln!(
-            "error: no exercise {id}; the exercises are {}",
-            known.join(", ")
-        );
-        return ExitCode::from(2);
-    };
-    if !program.is_file() {
-        eprintln!(
-            "error: {} does not exist; build it first (scripts/exercise.sh check {id} does)",
-            program.display()
-        );
-        return ExitCode::from(2);
-    }
-    if report::run(exercise, &program) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+}
+
+fn fail(why: &str) -> ExitCode {
+    let _ = io::Write::write_all(&mut io::stderr(), format!("error: {why}\n").as_bytes());
+    ExitCode::from(2)
 }

@@ -1,13 +1,9 @@
 //! Checks, and how their results are shown to a student: `ok` or `FAILED`, and for a failure
 //! what was sent, what was expected, what came back and where to look.
 
+use std::io::{self, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-
-/// One exercise: its id (`1.1`) and its checks, in the order they run.
-pub struct Exercise {
-    pub id: &'static str,
-    pub checks: &'static [Check],
-}
 
 /// One thing the program must do. Each check starts the program afresh, so that one failure
 /// (or a crash) does not spoil the checks after it.
@@ -63,48 +59,82 @@ impl Problem {
         self
     }
 
-    fn print(&self) {
+    fn write(&self, out: &mut dyn Write) -> io::Result<()> {
         const INDENT: &str = "          ";
-        println!("{INDENT}{}", self.what);
+        writeln!(out, "{INDENT}{}", self.what)?;
         for (label, text) in &self.details {
-            print_wrapped(&format!("{label}:"), text, INDENT);
+            write_wrapped(out, &format!("{label}:"), text, INDENT)?;
         }
         if let Some(hint) = &self.hint {
-            print_wrapped("hint:", hint, INDENT);
+            write_wrapped(out, "hint:", hint, INDENT)?;
         }
+        Ok(())
     }
 }
 
-/// Runs every check of `exercise` on `program` and prints the results. True if all passed.
-pub fn run(exercise: &Exercise, program: &Path) -> bool {
-    println!("exercise {}: checking {}", exercise.id, program.display());
+/// How many checks of an exercise passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: usize,
+    pub total: usize,
+}
+
+impl Tally {
+    pub fn all_passed(self) -> bool {
+        self.passed == self.total
+    }
+}
+
+/// Runs every check of exercise `id` on `program` and writes the report to `out`, a line as
+/// each check ends: `exercise 1.1: checking PROGRAM` (the program as `shown`), `ok` or
+/// `FAILED` for each check, and a last line with the count.
+pub fn run(
+    id: &str,
+    checks: &[Check],
+    program: &Path,
+    shown: &str,
+    out: &mut dyn Write,
+) -> io::Result<Tally> {
+    writeln!(out, "exercise {id}: checking {shown}")?;
     let mut passed = 0;
-    for check in exercise.checks {
-        match (check.run)(program) {
+    for check in checks {
+        match run_one(check, program) {
             Ok(()) => {
-                println!("  ok      {}", check.name);
+                writeln!(out, "  ok      {}", check.name)?;
                 passed += 1;
             }
             Err(problem) => {
-                println!("  FAILED  {}", check.name);
-                problem.print();
+                writeln!(out, "  FAILED  {}", check.name)?;
+                problem.write(out)?;
             }
         }
     }
-    let total = exercise.checks.len();
+    let total = checks.len();
     if passed == total {
-        println!("exercise {}: all {total} checks passed", exercise.id);
+        writeln!(out, "exercise {id}: all {total} checks passed")?;
     } else {
-        println!(
-            "exercise {}: {passed} of {total} checks passed",
-            exercise.id
-        );
+        writeln!(out, "exercise {id}: {passed} of {total} checks passed")?;
     }
-    passed == total
+    Ok(Tally { passed, total })
 }
 
-/// Prints `label` and `text`, the text folded to fit a terminal and indented under itself.
-fn print_wrapped(label: &str, text: &str, indent: &str) {
+/// Runs one check. A check that panics is a bug of the checker: it fails, saying so, and the
+/// checks after it still run.
+fn run_one(check: &Check, program: &Path) -> Result<(), Problem> {
+    catch_unwind(AssertUnwindSafe(|| (check.run)(program))).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("a panic");
+        Err(Problem::new(format!(
+            "the checker itself failed, a bug in the checker and not in your program: {message}"
+        )))
+    })
+}
+
+/// Writes `label` and `text`, the text folded to fit a terminal and indented under itself.
+fn write_wrapped(out: &mut dyn Write, label: &str, text: &str, indent: &str) -> io::Result<()> {
     const WIDTH: usize = 100;
     const LABEL_WIDTH: usize = 10;
     let mut line = format!("{indent}{label:<LABEL_WIDTH$}");
@@ -113,7 +143,7 @@ fn print_wrapped(label: &str, text: &str, indent: &str) {
     for word in text.split(' ') {
         let fits = line.chars().count() + 1 + word.chars().count() <= WIDTH;
         if !empty && !fits {
-            println!("{line}");
+            writeln!(out, "{line}")?;
             line = " ".repeat(start);
             empty = true;
         }
@@ -123,7 +153,7 @@ fn print_wrapped(label: &str, text: &str, indent: &str) {
         line.push_str(word);
         empty = false;
     }
-    println!("{line}");
+    writeln!(out, "{line}")
 }
 
 /// Bytes as a student can read them: in quotes, text as text (Chinese included), control

@@ -1,6 +1,9 @@
 //! The book shows what the checker reports on an unsolved starter (docs/en/exercises.md,
 //! "How to check your work"). This test makes that report with a real run, so the page always
 //! shows what a student will see: `BLESS=1` rewrites it after the checker's words change.
+//!
+//! It checks the pristine starter, built here, never a student's copy in `exercises/work/`;
+//! the page shows the path of that copy, which is the starter until the student edits it.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,8 +14,9 @@ use common::testing::{check_transcript, workspace_root};
 const EXERCISE: &str = "1.1";
 const STARTER: &str = "ex-1-1-upper-echo";
 
-/// Where `scripts/exercise.sh` puts the starter, as the page shows it.
-const SHOWN_PATH: &str = "exercises/target/debug/ex-1-1-upper-echo";
+/// Where `scripts/exercise.sh check` builds a student's copy of the starter, as the page
+/// shows it.
+const SHOWN_PATH: &str = "exercises/work/target/debug/ex-1-1-upper-echo";
 
 #[test]
 fn the_books_sample_report_is_a_real_run() {
@@ -42,7 +46,7 @@ fn the_books_sample_report_is_a_real_run() {
 
     let program = profile_dir.join(format!("{STARTER}{}", std::env::consts::EXE_SUFFIX));
     let run = Command::new(checker)
-        .args([EXERCISE, "--program"])
+        .args(["check", EXERCISE, "--program"])
         .arg(&program)
         .output()
         .expect("run the checker");
