@@ -1,12 +1,15 @@
 //! Exercise 1.1 — an echo server that answers in upper case (lesson 1).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 1.1` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 1.1` checks it. This starter stays as it is, for the book.
+//!
 //! Tutorial 004's asyncio server answers `Hello, world!` with `HELLO, WORLD!`. This program is
 //! lesson 1's echo server, one client at a time, and it still sends every byte back unchanged.
 //! Find the TODO, then check your work from the repository's root folder:
 //!
 //!     scripts/exercise.sh check 1.1
 //!
-//! To try it by hand, run it from the `exercises` folder, and lesson 1's client from the root
+//! To try it by hand, run it from the `exercises/work` folder, and lesson 1's client from the root
 //! folder in a second terminal:
 //!
 //!     cargo run -p ex-1-1-upper-echo

@@ -1,5 +1,8 @@
 //! Exercise 1.2 — an echo server that serves every client at once (lesson 1).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 1.2` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 1.2` checks it. This starter stays as it is, for the book.
+//!
 //! This program is lesson 1's echo server without `--threads`: it talks to one client until
 //! that client leaves, and only then accepts the next. A second client can connect (the
 //! operating system queues it) but gets no answer while the first is connected. Find the
@@ -7,7 +10,7 @@
 //!
 //!     scripts/exercise.sh check 1.2
 //!
-//! To try it by hand, run it from the `exercises` folder, and lesson 1's client from the root
+//! To try it by hand, run it from the `exercises/work` folder, and lesson 1's client from the root
 //! folder in two more terminals:
 //!
 //!     cargo run -p ex-1-2-threaded-echo

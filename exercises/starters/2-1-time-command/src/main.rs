@@ -1,5 +1,8 @@
 //! Exercise 2.1 — a timestamp server with a `time` command (lesson 2).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 2.1` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 2.1` checks it. This starter stays as it is, for the book.
+//!
 //! This program is lesson 2's timestamp server, one client at a time: it answers every line
 //! with the time it arrived and the line, `[Thu Feb  7 10:00:18 2013] hello`. A line that is
 //! exactly `time` should get the time alone. Find the TODO, then check your work from the
@@ -7,7 +10,7 @@
 //!
 //!     scripts/exercise.sh check 2.1
 //!
-//! To try it by hand, run it from the `exercises` folder, and lesson 2's client from the root
+//! To try it by hand, run it from the `exercises/work` folder, and lesson 2's client from the root
 //! folder in a second terminal:
 //!
 //!     cargo run -p ex-2-1-time-command

@@ -1,5 +1,8 @@
 //! Exercise 2.2 — one line, one answer (lesson 2).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 2.2` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 2.2` checks it. This starter stays as it is, for the book.
+//!
 //! This timestamp server answers like tutorial 003's: one answer for every `recv()`, whatever
 //! it holds. Over TCP that is not one answer per message: half a line gets an answer of its
 //! own, two lines that arrive together get a single answer, and a line longer than the buffer
@@ -7,7 +10,7 @@
 //!
 //!     scripts/exercise.sh check 2.2
 //!
-//! To try it by hand, run it from the `exercises` folder, and lesson 2's client from the root
+//! To try it by hand, run it from the `exercises/work` folder, and lesson 2's client from the root
 //! folder in a second terminal:
 //!
 //!     cargo run -p ex-2-2-one-line-one-answer

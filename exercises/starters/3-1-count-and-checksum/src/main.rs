@@ -1,5 +1,8 @@
 //! Exercise 3.1 — a server that says how much it received (lesson 3).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 3.1` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 3.1` checks it. This starter stays as it is, for the book.
+//!
 //! This program is lesson 3's oneshot server, serving one client after another: it receives
 //! until the client ends its stream, prints what arrived, and closes. The client cannot tell
 //! whether all of its message arrived. Make the server tell it: how many bytes, and a checksum
@@ -7,7 +10,7 @@
 //!
 //!     scripts/exercise.sh check 3.1
 //!
-//! To try it by hand, run it from the `exercises` folder, and a client in a second terminal:
+//! To try it by hand, run it from the `exercises/work` folder, and a client in a second terminal:
 //! lesson 3's client from the root folder, or exercise 3.2's, which prints the answer:
 //!
 //!     cargo run -p ex-3-1-count-and-checksum

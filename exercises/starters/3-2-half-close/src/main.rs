@@ -1,5 +1,8 @@
 //! Exercise 3.2 — a client that ends its message and still hears the answer (lesson 3).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 3.2` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 3.2` checks it. This starter stays as it is, for the book.
+//!
 //! This client sends a message (`666` unless `--message` says otherwise) to exercise 3.1's
 //! server, then waits for the answer, `got 3 bytes, checksum 162`. It waits for ever: the
 //! server answers only when the message has ended, and nothing tells it that it has. Find the
@@ -8,7 +11,7 @@
 //!     scripts/exercise.sh check 3.2
 //!
 //! To try it by hand, run exercise 3.1's server (the reference solution, or yours once it
-//! passes), then this client, both from the `exercises` folder:
+//! passes), then this client, both from the `exercises/work` folder:
 //!
 //!     cargo run -p sol-3-1-count-and-checksum
 //!     cargo run -p ex-3-2-half-close -- --message 'hello socket'

@@ -1,5 +1,8 @@
 //! Exercise 4.1 — a UDP client that tries again (lesson 4).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 4.1` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 4.1` checks it. This starter stays as it is, for the book.
+//!
 //! This program is lesson 4's client, sending one message: it sends a datagram, waits
 //! `--timeout` seconds for the answer, and gives up if none came. But UDP loses datagrams, and
 //! one more try would often have worked. Find the TODO, then check your work from the
@@ -8,7 +11,7 @@
 //!     scripts/exercise.sh check 4.1
 //!
 //! To try it by hand, run lesson 4's server from the root folder, and this client from the
-//! `exercises` folder:
+//! `exercises/work` folder:
 //!
 //!     cargo run -p udp-server
 //!     cargo run -p ex-4-1-udp-retry -- --message hello --timeout 0.5

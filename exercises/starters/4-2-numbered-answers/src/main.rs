@@ -1,5 +1,8 @@
 //! Exercise 4.2 — answers that match their question (lesson 4).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 4.2` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 4.2` checks it. This starter stays as it is, for the book.
+//!
 //! This program is lesson 4's client, sending each line you type as one datagram, with one
 //! change: it numbers its datagrams. The third line, `hello`, goes out as `3 hello`, and
 //! lesson 4's server, run with `--echo`, sends it back as it came, number and all. But the
@@ -10,7 +13,7 @@
 //!     scripts/exercise.sh check 4.2
 //!
 //! To try it by hand, run lesson 4's server in echo mode from the root folder, and this client
-//! from the `exercises` folder:
+//! from the `exercises/work` folder:
 //!
 //!     cargo run -p udp-server -- --echo
 //!     cargo run -p ex-4-2-numbered-answers -- --timeout 0.5

@@ -1,5 +1,8 @@
 //! Exercise 5.1 — private messages in the chat room (lesson 5).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 5.1` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 5.1` checks it. This starter stays as it is, for the book.
+//!
 //! This program is lesson 5's chat room in one file, without its limits and its goodbye on
 //! Ctrl-C: every line a member sends reaches every other member, `/nick NAME` changes a name
 //! and `/who` lists who is here. Add `/msg NAME text`, a line for one member only. Find the
@@ -7,7 +10,7 @@
 //!
 //!     scripts/exercise.sh check 5.1
 //!
-//! To try it by hand, run it from the `exercises` folder, and lesson 5's client from the root
+//! To try it by hand, run it from the `exercises/work` folder, and lesson 5's client from the root
 //! folder in two or three more terminals:
 //!
 //!     cargo run -p ex-5-1-private-message

@@ -1,5 +1,8 @@
 //! Exercise 5.2 — flood control in the chat room (lesson 5).
 //!
+//! Work on your own copy: `scripts/exercise.sh start 5.2` puts one in exercises/work/, and
+//! `scripts/exercise.sh check 5.2` checks it. This starter stays as it is, for the book.
+//!
 //! This program is lesson 5's chat room in one file, without its limits and its goodbye on
 //! Ctrl-C: every line a member sends reaches every other member, `/nick NAME` changes a name
 //! and `/who` lists who is here. Nothing limits how fast a member may send, though: a script
@@ -9,7 +12,7 @@
 //!
 //!     scripts/exercise.sh check 5.2
 //!
-//! To try it by hand, run it from the `exercises` folder with a slow rate, then lesson 5's
+//! To try it by hand, run it from the `exercises/work` folder with a slow rate, then lesson 5's
 //! client from the root folder in a second terminal to watch, and a small flood in a third:
 //!
 //!     cargo run -p ex-5-2-flood-control -- --rate 5
