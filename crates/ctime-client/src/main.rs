@@ -8,13 +8,17 @@
 //!
 //! Every message ends with `\n`, and so does every reply: that is how each side knows where
 //! a message ends, however TCP cuts the bytes into reads.
+//!
+//! A server that takes the line and never answers does not hang the client: after `--timeout`
+//! seconds (30 by default) it says so and exits with status 6.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort, Prompt};
+use common::{Failure, HostPort, Prompt, exit_code};
 
 /// The lesson's port, the one tutorial 003 uses (tutorial 001 uses 9999).
 const DEFAULT_PORT: u16 = 8080;
@@ -29,12 +33,24 @@ const PROMPT: &str = "> ";
 /// line plus its timestamp; this guards against a server that never sends its `\n`.
 const MAX_REPLY: u64 = 1024 * 1024;
 
+/// Seconds the client waits for each reply (and for the server to take each line), unless
+/// `--timeout` says otherwise. The server answers within a millisecond on this machine and
+/// within a second across the world, so thirty seconds only run out when something is wrong,
+/// and end the wait before anyone takes a silent server for a hung client. (A string, because
+/// clap reads it just as it reads what you type after `--timeout`.)
+const DEFAULT_TIMEOUT_SECS: &str = "30";
+
 /// Timestamp client: sends lines to the timestamp server and prints the replies.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
     #[command(flatten)]
     server: HostPort<DEFAULT_PORT>,
+
+    /// Seconds to wait for each reply, and for the server to take each line (e.g. 0.5)
+    #[arg(long, value_name = "SECONDS", default_value = DEFAULT_TIMEOUT_SECS,
+          value_parser = common::parse_seconds)]
+    timeout: Duration,
 }
 
 fn main() -> ExitCode {
@@ -63,8 +79,11 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Python: while True: data = input('> '); if not data: break; ...
     // The reader lives as long as the connection: bytes that arrive after a reply's `\n`
     // (the start of the next reply) wait in its buffer instead of being lost.
-    let mut replies = BufReader::new(&stream);
+    let mut replies = BufReader::new(Deadline::new(&stream));
     let mut requests = &stream;
+    // Python: sock.settimeout(30), for sending: a server that takes nothing for --timeout
+    // makes the send fail instead of hang (for replies, see `Deadline` below)
+    stream.set_write_timeout(Some(args.timeout))?;
     let mut reply = Vec::new();
     let mut input = Prompt::new(PROMPT); // shows the prompt only when a person is typing
     while let Some(message) = input.next_line()? {
@@ -74,12 +93,16 @@ fn run(args: &Args) -> Result<(), Failure> {
         // Python: sock.send(data.encode()), plus the `\n` that ends the message
         requests
             .write_all(&[message, b"\n"].concat())
-            .map_err(|error| Failure::new("cannot send to the server", &error))?;
-        // Python: data = sock.recv(BUFSIZE), but the whole reply, however many reads it takes
-        receive_reply(&mut replies, &mut reply)
-            .map_err(|error| Failure::new("no complete reply from the server", &error))?;
-        // Python: print(data.decode()), which crashes on bytes that are not UTF-8
-        println!("{}", String::from_utf8_lossy(&reply));
+            .map_err(|error| cannot_send(&error, args.timeout))?;
+        // Python: data = sock.recv(BUFSIZE), but the whole reply, however many reads it
+        // takes, and within --timeout however slowly it comes
+        replies.get_mut().start(args.timeout);
+        receive_reply(&mut replies, &mut reply).map_err(|error| no_reply(&error, args.timeout))?;
+        // Python: print(data.decode()), which crashes on bytes that are not UTF-8. Control
+        // characters are shown escaped (`\u{1b}`), never obeyed: whatever a server sends, it
+        // must not clear your screen or retitle your window.
+        let text = String::from_utf8_lossy(&reply);
+        println!("{}", common::terminal_safe(&text));
     }
     // ANCHOR_END: conversation
 
@@ -111,6 +134,73 @@ fn receive_reply(replies: &mut impl BufRead, reply: &mut Vec<u8>) -> io::Result<
     }
 }
 // ANCHOR_END: receive-reply
+
+// ANCHOR: deadline
+/// The connection's receiving side, with a deadline: each read waits at most the time left
+/// until then. A read time-out alone (Python: `sock.settimeout(30)`) starts afresh with
+/// every read, so a server that sent one byte every 29 seconds would never trip it; the
+/// deadline bounds the whole reply, however slowly it trickles in.
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    at: Instant,
+}
+
+impl<'a> Deadline<'a> {
+    fn new(stream: &'a TcpStream) -> Self {
+        Deadline {
+            stream,
+            at: Instant::now(),
+        }
+    }
+
+    /// Starts the wait for the next reply: it must be complete within `timeout`.
+    fn start(&mut self, timeout: Duration) {
+        self.at = Instant::now() + timeout;
+    }
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let left = self.at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        // Python: sock.settimeout(left); sock.recv(...)
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buffer)
+    }
+}
+// ANCHOR_END: deadline
+
+/// True for the error of a read or a write that waited its whole time-out: `WouldBlock` on
+/// Linux and macOS, `TimedOut` on Windows (and from [`Deadline`]).
+fn timed_out(error: &io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// A failed send: the server took nothing for `timeout`, or the connection broke.
+fn cannot_send(error: &io::Error, timeout: Duration) -> Failure {
+    if timed_out(error) {
+        return Failure::custom(
+            format!("cannot send to the server: it took nothing for {timeout:?}"),
+            Some("if the server is only slow, wait longer with --timeout SECONDS".into()),
+            exit_code::TIMED_OUT,
+        );
+    }
+    Failure::new("cannot send to the server", error)
+}
+
+/// A failed reply: none within `timeout`, or a broken, closed or endless one.
+fn no_reply(error: &io::Error, timeout: Duration) -> Failure {
+    if timed_out(error) {
+        return Failure::custom(
+            format!("no complete reply from the server within {timeout:?}"),
+            Some("if the server is only slow, wait longer with --timeout SECONDS".into()),
+            exit_code::TIMED_OUT,
+        );
+    }
+    Failure::new("no complete reply from the server", error)
+}
 
 #[cfg(test)]
 mod tests {

@@ -191,6 +191,100 @@ fn a_server_that_vanishes_mid_reply_is_reported_not_a_panic() {
 }
 
 #[test]
+fn a_server_that_never_answers_times_out_with_exit_code_6() {
+    let (addr, server) = stand_in(|lines, _stream| {
+        let line = read_line(lines);
+        let end = read_line(lines); // no answer: wait until the client gives up and leaves
+        (line, end)
+    });
+    let port = addr.port().to_string();
+    let waited = run(
+        "ctime-client",
+        &["--port", &port, "--timeout", "0.5"],
+        b"hello\nnever sent\n",
+    );
+    // Checked before joining the stand-in, which waits for a client that may never come.
+    assert_eq!(waited.code(), Some(6), "{waited:?}");
+    assert_eq!(
+        waited.stderr,
+        "error: no complete reply from the server within 500ms; if the server is only slow, wait \
+         longer with --timeout SECONDS\n"
+    );
+    assert_eq!(waited.stdout, format!("connected to {addr}\n"));
+    let (line, end) = server.join().expect("stand-in server");
+    assert_eq!((line.as_str(), end.as_str()), ("hello\n", ""));
+}
+
+#[test]
+fn a_reply_that_trickles_in_for_ever_times_out_too() {
+    // One byte every 50 ms, never a `\n`: a read time-out would be reset by every byte. The
+    // pauses pace the stand-in; nothing waits on them.
+    let (addr, server) = stand_in(|lines, stream| {
+        read_line(lines);
+        while stream.write_all(b"x").is_ok() {
+            thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let port = addr.port().to_string();
+    let waited = run(
+        "ctime-client",
+        &["--port", &port, "--timeout", "0.5"],
+        b"hello\n",
+    );
+    assert_eq!(waited.code(), Some(6), "{waited:?}");
+    assert!(
+        waited
+            .stderr
+            .starts_with("error: no complete reply from the server within 500ms; "),
+        "{}",
+        waited.stderr
+    );
+    server.join().expect("stand-in server");
+}
+
+#[test]
+fn a_server_that_never_reads_times_out_the_send() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port().to_string();
+    // Accepts, and keeps the connection open without ever reading from it.
+    let server = thread::spawn(move || listener.accept().expect("accept"));
+    // Far more than the kernel buffers of both sides hold, so the send must wait.
+    let mut line = vec![b'x'; 32 * 1024 * 1024];
+    line.push(b'\n');
+    let waited = run(
+        "ctime-client",
+        &["--port", &port, "--timeout", "0.5"],
+        &line,
+    );
+    assert_eq!(waited.code(), Some(6), "{waited:?}");
+    assert_eq!(
+        waited.stderr,
+        "error: cannot send to the server: it took nothing for 500ms; if the server is only \
+         slow, wait longer with --timeout SECONDS\n"
+    );
+    drop(server.join().expect("stand-in server"));
+}
+
+#[test]
+fn escape_sequences_from_the_server_are_shown_not_obeyed() {
+    let (addr, server) = stand_in(|lines, stream| {
+        read_line(lines);
+        // Clear the screen, ring the bell, retitle the window, read right to left; a tab stays.
+        stream
+            .write_all("\x1b[2J\x07\x1b]0;owned\x07\tok\u{202e}olleh\r\n".as_bytes())
+            .expect("reply");
+        read_line(lines);
+    });
+    let session = client(addr, b"hi\n");
+    server.join().expect("stand-in server");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(
+        replies(&session),
+        ["\\u{1b}[2J\\u{7}\\u{1b}]0;owned\\u{7}\tok\\u{202e}olleh\\u{d}"]
+    );
+}
+
+#[test]
 fn connection_refused_names_the_command_that_starts_the_server() {
     let as_seen = check_refused("ctime-client", "ctime-server", 8080);
     check_transcript("docs/en/02-ctime.md", "refused", &as_seen);
@@ -203,5 +297,13 @@ fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
 
 #[test]
 fn help_shows_the_options_and_their_defaults() {
-    check_help("ctime-client", &["[default: 127.0.0.1]", "[default: 8080]"]);
+    check_help(
+        "ctime-client",
+        &[
+            "[default: 127.0.0.1]",
+            "[default: 8080]",
+            "--timeout <SECONDS>",
+            "[default: 30]",
+        ],
+    );
 }

@@ -7,13 +7,17 @@
 //!     cargo run -p oneshot-client                            # sends 666
 //!     cargo run -p oneshot-client -- --message 'hello socket'
 //!     cargo run -p oneshot-client -- --stdin < Cargo.toml    # sends a whole file
+//!
+//! A server that never closes (or never stops sending) does not hang the client: after
+//! `--timeout` seconds (30 by default) it says so and exits with status 6.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, ErrorKind, IsTerminal, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort};
+use common::{Failure, HostPort, exit_code};
 
 /// The lesson's port, the one tutorial 002 uses.
 const DEFAULT_PORT: u16 = 8000;
@@ -27,6 +31,13 @@ const DEFAULT_MESSAGE: &str = "666";
 /// With `--stdin`, the input is read and sent this many bytes at a time, so a file of any size
 /// goes through a small buffer instead of being loaded whole.
 const BUFSIZ: usize = 1024;
+
+/// Seconds the client waits, unless `--timeout` says otherwise: for the server to close the
+/// connection after the message (step 4), and for it to take each piece sent. The oneshot
+/// server closes within a second even after a mebibyte, so thirty seconds only run out when
+/// something is wrong, and end the wait before anyone takes a silent server for a hung
+/// client. (A string, because clap reads it just as it reads what you type after `--timeout`.)
+const DEFAULT_TIMEOUT_SECS: &str = "30";
 
 /// Sends one message to the oneshot server, then shuts down its sending side.
 #[derive(Parser, Debug)]
@@ -42,6 +53,12 @@ struct Args {
     /// Send standard input instead of --message: a file, a pipe, or what you type until Ctrl-D
     #[arg(long)]
     stdin: bool,
+
+    /// Seconds to wait for the server to close the connection after the message, and for it
+    /// to take each piece sent (e.g. 0.5)
+    #[arg(long, value_name = "SECONDS", default_value = DEFAULT_TIMEOUT_SECS,
+          value_parser = common::parse_seconds)]
+    timeout: Duration,
 }
 
 fn main() -> ExitCode {
@@ -67,12 +84,16 @@ fn run(args: &Args) -> Result<(), Failure> {
 
     // ANCHOR: send
     // Step 2 — send the message, or all of standard input
-    // Python: client.sendall("666".encode("utf8"))
+    // Python: client.settimeout(30); client.sendall("666".encode("utf8"))
+    // A server that takes nothing for --timeout makes the send fail instead of hang.
+    stream.set_write_timeout(Some(args.timeout))?;
     let sent = if args.stdin {
-        send_stdin(&mut stream)?
+        send_stdin(&mut stream, args.timeout)?
     } else {
         let message = args.message.as_bytes();
-        stream.write_all(message).map_err(cannot_send)?;
+        stream
+            .write_all(message)
+            .map_err(|error| cannot_send(&error, args.timeout))?;
         message.len()
     };
     // ANCHOR_END: send
@@ -88,10 +109,10 @@ fn run(args: &Args) -> Result<(), Failure> {
     // ANCHOR: wait
     // Step 4 — wait until the server closes its side
     // Python: while client.recv(1024): pass
-    // Our server sends nothing back, so this read waits for its end of stream. If the server
-    // stopped reading before the end of our message, its socket answers with a reset instead,
-    // and this is where we hear about it.
-    io::copy(&mut stream, &mut io::sink()).map_err(server_cut)?;
+    // Our server sends nothing back, so this read waits for its end of stream, but no longer
+    // than --timeout. If the server stopped reading before the end of our message, its socket
+    // answers with a reset instead, and this is where we hear about it.
+    wait_for_close(&stream, args.timeout)?;
     println!("the server closed the connection");
     // ANCHOR_END: wait
 
@@ -106,7 +127,7 @@ fn run(args: &Args) -> Result<(), Failure> {
 // ANCHOR: send-stdin
 /// Step 2 with `--stdin`: reads standard input a piece at a time and sends each piece at once,
 /// until the end of the input. Returns how many bytes were sent.
-fn send_stdin(stream: &mut TcpStream) -> Result<usize, Failure> {
+fn send_stdin(stream: &mut TcpStream, timeout: Duration) -> Result<usize, Failure> {
     if io::stdin().is_terminal() {
         println!("type the text to send, then Ctrl-D (Windows: Ctrl-Z, Enter) to end it");
     }
@@ -121,18 +142,72 @@ fn send_stdin(stream: &mut TcpStream) -> Result<usize, Failure> {
             return Ok(sent); // end of input: Ctrl-D, or the end of a file or a pipe
         }
         // Python: client.sendall(data)
-        stream.write_all(&buffer[..count]).map_err(cannot_send)?;
+        stream
+            .write_all(&buffer[..count])
+            .map_err(|error| cannot_send(&error, timeout))?;
         sent += count;
     }
 }
 // ANCHOR_END: send-stdin
+
+// ANCHOR: wait-for-close
+/// Step 4's loop: reads, and drops, whatever the server sends until it closes the connection,
+/// for at most `timeout` in all.
+///
+/// A deadline, not a read time-out: a time-out (Python: `client.settimeout(30)`) starts
+/// afresh with every read, so a server that sent a byte every few seconds, or streamed for
+/// ever, would keep the client waiting for ever. Each read waits only for what is left.
+fn wait_for_close(stream: &TcpStream, timeout: Duration) -> Result<(), Failure> {
+    let mut stream = stream; // `&TcpStream` reads too
+    let deadline = Instant::now() + timeout;
+    let mut buffer = [0; BUFSIZ];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(not_closed(timeout));
+        }
+        // Python: client.settimeout(left); data = client.recv(1024)
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(&mut buffer) {
+            Ok(0) => return Ok(()), // end of stream: the server closed its side
+            Ok(_) => {}             // something the server sent: read, and dropped
+            Err(error) if timed_out(&error) => return Err(not_closed(timeout)),
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) => return Err(server_cut(error)),
+        }
+    }
+}
+// ANCHOR_END: wait-for-close
+
+/// True for the error of a read or a write that waited its whole time-out: `WouldBlock` on
+/// Linux and macOS, `TimedOut` on Windows.
+fn timed_out(error: &io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// The server did not close the connection within `timeout` after our message.
+fn not_closed(timeout: Duration) -> Failure {
+    Failure::custom(
+        format!("the server did not close the connection within {timeout:?}"),
+        Some("if the server is only slow, wait longer with --timeout SECONDS".into()),
+        exit_code::TIMED_OUT,
+    )
+}
 
 /// The server stopped reading before the end of our message, and reset the connection.
 fn server_cut(error: io::Error) -> Failure {
     Failure::new("the server cut the connection", &error)
 }
 
-/// A failed send: usually the server closed or reset the connection before we were done.
-fn cannot_send(error: io::Error) -> Failure {
-    Failure::new("cannot send to the server", &error)
+/// A failed send: the server took nothing for `timeout`, or (usually) it closed or reset the
+/// connection before we were done.
+fn cannot_send(error: &io::Error, timeout: Duration) -> Failure {
+    if timed_out(error) {
+        return Failure::custom(
+            format!("cannot send to the server: it took nothing for {timeout:?}"),
+            Some("if the server is only slow, wait longer with --timeout SECONDS".into()),
+            exit_code::TIMED_OUT,
+        );
+    }
+    Failure::new("cannot send to the server", error)
 }

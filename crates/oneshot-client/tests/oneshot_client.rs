@@ -3,7 +3,7 @@
 //! client against the real server.)
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 
 use common::testing::{
@@ -146,6 +146,85 @@ fn a_reply_from_the_server_is_read_and_ignored() {
     );
 }
 
+/// A one-client server on a free port that reads the message to its end, then runs `then`
+/// on the connection and hands back what it read and the connection, still open.
+fn after_the_message<T: Send + 'static>(
+    then: impl FnOnce(&mut TcpStream) -> T + Send + 'static,
+) -> (SocketAddr, JoinHandle<(Vec<u8>, TcpStream, T)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let thread = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).expect("read to the end");
+        let result = then(&mut stream);
+        (received, stream, result)
+    });
+    (addr, thread)
+}
+
+#[test]
+fn a_server_that_never_closes_times_out_with_exit_code_6() {
+    // The stand-in does nothing after the message: the connection stays open in its hands
+    // until the test joins it.
+    let (addr, server) = after_the_message(|_| ());
+    let waited = client(addr, &["--timeout", "0.5"], b"");
+    // Checked before joining the stand-in, which waits for a client that may never come.
+    assert_eq!(waited.code(), Some(6), "{waited:?}");
+    assert_eq!(
+        waited.stderr,
+        "error: the server did not close the connection within 500ms; if the server is only \
+         slow, wait longer with --timeout SECONDS\n"
+    );
+    assert_eq!(waited.stdout, format!("sent 3 bytes to {addr}\n"));
+    let (received, _still_open, ()) = server.join().expect("stand-in server");
+    assert_eq!(received, b"666");
+}
+
+#[test]
+fn a_server_that_streams_for_ever_times_out_too() {
+    // Sends without end and never closes: each read of the client gets bytes at once, so a
+    // read time-out would never run out. Only a deadline for the whole wait ends it.
+    let (addr, server) = after_the_message(|stream| {
+        let chunk = [b'!'; 64 * 1024];
+        let mut sent = 0;
+        while stream.write_all(&chunk).is_ok() {
+            sent += chunk.len();
+        }
+        sent
+    });
+    let waited = client(addr, &["--timeout", "0.5"], b"");
+    assert_eq!(waited.code(), Some(6), "{waited:?}");
+    assert!(
+        waited
+            .stderr
+            .starts_with("error: the server did not close the connection within 500ms; "),
+        "{}",
+        waited.stderr
+    );
+    let (received, _, sent) = server.join().expect("stand-in server");
+    assert_eq!(received, b"666");
+    assert!(sent > 0, "the stand-in streamed until the client left");
+}
+
+#[test]
+fn a_server_that_never_reads_times_out_the_send() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // Accepts, and keeps the connection open without ever reading from it.
+    let server = thread::spawn(move || listener.accept().expect("accept"));
+    // Far more than the kernel buffers of both sides hold, so the send must wait.
+    let input = vec![b'x'; 32 * 1024 * 1024];
+    let waited = client(addr, &["--stdin", "--timeout", "0.5"], &input);
+    assert_eq!(waited.code(), Some(6), "{waited:?}");
+    assert_eq!(
+        waited.stderr,
+        "error: cannot send to the server: it took nothing for 500ms; if the server is only \
+         slow, wait longer with --timeout SECONDS\n"
+    );
+    drop(server.join().expect("stand-in server"));
+}
+
 #[test]
 fn connection_refused_names_the_command_that_starts_the_server() {
     let as_seen = check_refused("oneshot-client", "oneshot-server", 8000);
@@ -161,6 +240,13 @@ fn an_unknown_host_gets_one_friendly_line_and_exit_code_5() {
 fn help_shows_the_options_and_their_defaults() {
     check_help(
         "oneshot-client",
-        &["[default: 8000]", "--message", "[default: 666]", "--stdin"],
+        &[
+            "[default: 8000]",
+            "--message",
+            "[default: 666]",
+            "--stdin",
+            "--timeout <SECONDS>",
+            "[default: 30]",
+        ],
     );
 }

@@ -101,7 +101,14 @@ fn serve(args: &Args) -> Result<(), Failure> {
         let stream = Arc::new(stream);
         let watched = shutdown.watch(&stream); // Ctrl-C ends the read, as if the client left
         let mut received = Vec::new();
-        let ending = receive_all(&stream, args.max_bytes, &mut received);
+        let mut ending = receive_all(&stream, args.max_bytes, &mut received);
+        // Ctrl-C ends the read exactly as the client's end of stream does (read returns 0),
+        // so only the flag tells them apart. After Ctrl-C nobody knows whether more was on
+        // its way: never present what arrived as the whole message. (If the client finished
+        // just as Ctrl-C came, it may have been whole after all: the safer mistake.)
+        if shutdown.requested() && ending.is_ok() {
+            ending = Err(io::Error::other("the server is stopping"));
+        }
 
         // Step 5 — print everything that arrived
         // Python: print(data)
@@ -117,8 +124,8 @@ fn serve(args: &Args) -> Result<(), Failure> {
         match ending {
             Ok(()) => {}
             // With --keep-going, a client that sent too much or broke the connection is this
-            // client's problem: say so and carry on.
-            Err(error) if args.keep_going => {
+            // client's problem: say so and carry on. After Ctrl-C, say so and stop cleanly.
+            Err(error) if args.keep_going || shutdown.requested() => {
                 println!("incomplete data from {peer}: {}", common::describe(&error));
             }
             // Without it, the one thing this program does is incomplete: exit with an error,
@@ -168,8 +175,9 @@ fn receive_all(stream: &TcpStream, max_bytes: usize, received: &mut Vec<u8>) -> 
 
 // ANCHOR: print-received
 /// Step 5: a line saying how much arrived from whom, then the text itself (unless `quiet`).
-/// Invalid UTF-8 becomes `�` instead of a crash. A text without a final newline gets one, so
-/// the next line starts on a line of its own.
+/// Invalid UTF-8 becomes `�` instead of a crash, and control characters are shown escaped
+/// (`\u{1b}`). A text without a final newline gets one, so the next line starts on a line of
+/// its own.
 fn print_received(received: &[u8], peer: SocketAddr, quiet: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     if received.is_empty() || quiet {
@@ -179,6 +187,9 @@ fn print_received(received: &[u8], peer: SocketAddr, quiet: bool) -> io::Result<
     // Decoded once, when everything is here: the tutorial decodes every 1024-byte piece on its
     // own, and crashes when a piece ends in the middle of a character.
     let text = String::from_utf8_lossy(received);
+    // Shown, not obeyed: printed raw, a client's ESC, BEL or right-to-left marks could clear,
+    // retitle or scramble the terminal of whoever runs the server.
+    let text = common::terminal_safe(&text);
     out.write_all(text.as_bytes())?;
     if !text.ends_with('\n') {
         writeln!(out)?;

@@ -244,7 +244,8 @@ fn the_default_limit_is_one_mebibyte_and_exactly_that_much_is_fine() {
     // With --keep-going, the server carries on with the next client.
     let next = client(addr, &[], b"");
     assert_eq!(next.code(), Some(0), "{next:?}");
-    assert_eq!(server.wait_for("666"), "666");
+    // The whole line: a client port such as 59666 contains "666" too.
+    server.wait_for_line(|line| line == "666");
     server.interrupt();
     assert_eq!(server.finish().code(), Some(0));
 }
@@ -283,25 +284,54 @@ fn a_client_killed_mid_send_is_reported_and_the_next_one_is_served() {
 }
 
 #[test]
-fn ctrl_c_while_a_client_is_connected_prints_what_arrived_and_exits_0() {
+fn ctrl_c_or_sigterm_mid_message_says_the_data_is_incomplete_and_exits_0() {
     for mode in [&[][..], &["--keep-going"][..]] {
-        let (mut server, addr) = start(mode);
-        let mut stream = TcpStream::connect(addr).expect("connect");
-        stream.write_all(b"partial").expect("send");
-        server.wait_for("connected from ");
+        for sigterm in [false, true] {
+            let (mut server, addr) = start(mode);
+            let mut stream = TcpStream::connect(addr).expect("connect");
+            stream.write_all(b"partial").expect("send");
+            server.wait_for("connected from ");
+            // The client has not shut down its side: the message is not over.
 
-        server.interrupt();
-        let stopped = server.finish();
-        assert_eq!(stopped.code(), Some(0), "{mode:?}: {stopped:?}");
-        assert!(stopped.stderr.is_empty(), "{mode:?}: {}", stopped.stderr);
-        assert_eq!(
-            report(&stopped),
-            "connected from PEER\nreceived 7 bytes from PEER:\npartial\nserver stopped\n",
-            "{mode:?}"
-        );
-        // The client sees the end of the stream, not a hang.
-        assert_eq!(stream.read(&mut [0; 4]).expect("end of stream"), 0);
+            if sigterm {
+                server.terminate();
+            } else {
+                server.interrupt();
+            }
+            let stopped = server.finish();
+            let how = format!("{mode:?}, SIGTERM {sigterm}");
+            assert_eq!(stopped.code(), Some(0), "{how}: {stopped:?}");
+            assert!(stopped.stderr.is_empty(), "{how}: {}", stopped.stderr);
+            assert_eq!(
+                report(&stopped),
+                "connected from PEER\nreceived 7 bytes from PEER:\npartial\n\
+                 incomplete data from PEER: the server is stopping\nserver stopped\n",
+                "{how}"
+            );
+            // The client sees the end of the stream, not a hang.
+            assert_eq!(stream.read(&mut [0; 4]).expect("end of stream"), 0);
+        }
     }
+}
+
+#[test]
+fn control_characters_from_a_client_are_shown_escaped() {
+    let (server, addr) = start(&[]);
+    // NUL, BEL, a clear-screen sequence, a right-to-left override, a lone carriage return;
+    // tabs and newlines are kept.
+    let sent = "a\0b\x07\x1b[2J\u{202e}txet\rover\tand\nnext\n";
+    send(addr, sent.as_bytes());
+    let stopped = server.finish();
+    assert_eq!(stopped.code(), Some(0), "{stopped:?}");
+    assert_eq!(
+        report(&stopped),
+        format!(
+            "connected from PEER\nreceived {} bytes from PEER:\n\
+             a\\u{{0}}b\\u{{7}}\\u{{1b}}[2J\\u{{202e}}txet\\u{{d}}over\tand\nnext\n\
+             server stopped\n",
+            sent.len()
+        )
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! server that never answers, against no server at all, and against an impostor.
 
 use std::net::{SocketAddr, UdpSocket};
+use std::thread;
 use std::time::Duration;
 
 use common::testing::{Finished, Proc, check_help, check_transcript, run};
@@ -103,6 +104,79 @@ fn answers_from_another_address_are_ignored() {
     server.send_to(b"the server", client_addr).expect("send");
     assert_eq!(client.next_line(), "收到服务器响应: the server");
     assert_eq!(client.finish().code(), Some(0));
+}
+
+/// Receives one datagram on `server`: its text and who sent it.
+fn receive(server: &UdpSocket) -> (String, SocketAddr) {
+    let mut buffer = [0; 64];
+    let (received, sender) = server.recv_from(&mut buffer).expect("a datagram");
+    (
+        String::from_utf8_lossy(&buffer[..received]).into_owned(),
+        sender,
+    )
+}
+
+#[test]
+fn an_answer_that_comes_during_the_next_line_is_shown_as_late() {
+    let (server, addr) = silent_server();
+    let late_server = thread::spawn(move || {
+        let (first, _) = receive(&server);
+        // No answer to the first line. The client sends the second only once it has given up
+        // on the first, so when it arrives, an answer to the first is late for sure.
+        let (second, client) = receive(&server);
+        for answer in ["answer to one", "answer to two"] {
+            server.send_to(answer.as_bytes(), client).expect("send");
+        }
+        (first, second)
+    });
+    let session = client(addr, &["--timeout", "0.5"], b"one\ntwo\n");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(session.stdout, "收到服务器响应: answer to two\n");
+    assert_eq!(
+        session.stderr,
+        "no answer within 500ms: UDP does not promise delivery; carrying on\n\
+         late answer (to an earlier line): answer to one\n"
+    );
+    let (first, second) = late_server.join().expect("stand-in server");
+    assert_eq!((first.as_str(), second.as_str()), ("one", "two"));
+}
+
+#[test]
+fn a_datagram_that_came_before_a_line_was_sent_is_not_its_answer() {
+    let (server, addr) = silent_server();
+    let mut client = Proc::spawn("udp-client", &["--port", &addr.port().to_string()]);
+    client.write_stdin(b"one\n");
+    let (first, client_addr) = receive(&server);
+    assert_eq!(first, "one");
+    // The answer, then one datagram too many, before the client sends its next line.
+    server.send_to(b"answer to one", client_addr).expect("send");
+    server.send_to(b"extra", client_addr).expect("send");
+    assert_eq!(client.next_line(), "收到服务器响应: answer to one");
+    client.write_stdin(b"two\n");
+    let (second, _) = receive(&server);
+    assert_eq!(second, "two");
+    server.send_to(b"answer to two", client_addr).expect("send");
+    assert_eq!(client.next_line(), "收到服务器响应: answer to two");
+    let finished = client.finish();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert_eq!(finished.stderr, "late answer (to an earlier line): extra\n");
+}
+
+#[test]
+fn escape_sequences_in_an_answer_are_shown_not_obeyed() {
+    let (server, addr) = silent_server();
+    let answering = thread::spawn(move || {
+        let (_, client) = receive(&server);
+        let answer = "\x1b[2J\x07\x1b]0;owned\x07\u{202e}olleh\ttab";
+        server.send_to(answer.as_bytes(), client).expect("send");
+    });
+    let session = client(addr, &["--message", "hi"], b"");
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert_eq!(
+        session.stdout,
+        "收到服务器响应: \\u{1b}[2J\\u{7}\\u{1b}]0;owned\\u{7}\\u{202e}olleh\ttab\n"
+    );
+    answering.join().expect("stand-in server");
 }
 
 #[test]
