@@ -20,17 +20,21 @@ pub fn preview(data: &[u8]) -> String {
 }
 
 // ANCHOR: terminal-safe
-/// `text` as it may be printed to a terminal: every control character but tab and newline,
-/// and every character that reverses the direction of text, is shown escaped (`\u{1b}`).
+/// `text` as it may be printed to a terminal: every control character but tab, newline and
+/// the `\r` of a `\r\n`, and every character that reverses the direction of text, is shown
+/// escaped (`\u{1b}`).
 /// Printed raw, bytes from the network could clear the screen, retitle the window, or make
 /// a line read backwards: a server must not be able to do that to a user's terminal.
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(unsafe_on_a_terminal) {
+    // A `\r` right before a `\n` is a Windows line end: harmless, so it is kept. Alone, it
+    // moves the cursor back to overwrite the line.
+    let unsafe_at = |at: usize, c: char| unsafe_on_a_terminal(c) && !text[at..].starts_with("\r\n");
+    if !text.char_indices().any(|(at, c)| unsafe_at(at, c)) {
         return Cow::Borrowed(text);
     }
     let mut shown = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if unsafe_on_a_terminal(c) {
+    for (at, c) in text.char_indices() {
+        if unsafe_at(at, c) {
             shown.extend(c.escape_unicode());
         } else {
             shown.push(c);
@@ -65,6 +69,10 @@ mod tests {
         );
         assert_eq!(terminal_safe("\x1b[2J\x07"), "\\u{1b}[2J\\u{7}");
         assert_eq!(terminal_safe("a\u{202e}b\r\0"), "a\\u{202e}b\\u{d}\\u{0}");
+        assert_eq!(
+            terminal_safe("windows\r\nline ends\r\n"),
+            "windows\r\nline ends\r\n"
+        );
     }
 
     #[test]
