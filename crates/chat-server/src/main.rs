@@ -104,16 +104,18 @@ fn serve(args: &Args) -> Result<(), Failure> {
     let addrs = args.listen.resolve()?;
     let listener =
         TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
-    println!("listening on {}", listener.local_addr()?);
-    // From here on, log lines are written by a thread of their own, so that client threads
-    // never wait for the terminal (common::log explains why).
-    let _logger = common::Logger::start();
     // ANCHOR_END: bind
 
     // ANCHOR: ctrl-c
     // Step 2 — let Ctrl-C stop the server cleanly
     // Ctrl-C wakes the accept() below (see lesson 1); step 8 then empties the room.
     let shutdown = Shutdown::on_ctrl_c(&listener)?;
+    // Only now say that the server is ready: a Ctrl-C from here on is caught.
+    println!("listening on {}", listener.local_addr()?);
+
+    // From here on, log lines are written by a thread of their own, so that client threads
+    // never wait for the terminal (common::log explains why).
+    let _logger = common::Logger::start();
     // ANCHOR_END: ctrl-c
 
     // ANCHOR: accept

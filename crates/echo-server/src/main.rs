@@ -68,16 +68,18 @@ fn serve(args: &Args) -> Result<(), Failure> {
     let addrs = args.listen.resolve()?;
     let listener =
         TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
-    println!("listening on {}", listener.local_addr()?);
-    // From here on, log lines are written by a thread of their own, so that client threads
-    // never wait for the terminal (common::log explains why).
-    let _logger = common::Logger::start();
     // ANCHOR_END: bind
 
     // ANCHOR: ctrl-c
     // Step 2 — let Ctrl-C stop the server cleanly
     // The tutorial dies with a KeyboardInterrupt traceback. Here Ctrl-C wakes the loop below.
     let shutdown = Shutdown::on_ctrl_c(&listener)?;
+    // Only now say that the server is ready: a Ctrl-C from here on is caught.
+    println!("listening on {}", listener.local_addr()?);
+
+    // From here on, log lines are written by a thread of their own, so that client threads
+    // never wait for the terminal (common::log explains why).
+    let _logger = common::Logger::start();
     // ANCHOR_END: ctrl-c
 
     // ANCHOR: accept

@@ -68,13 +68,14 @@ fn serve(args: &Args) -> Result<(), Failure> {
     let addrs = args.listen.resolve()?;
     let listener =
         TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
-    println!("listening on {}", listener.local_addr()?);
     // ANCHOR_END: bind
 
     // ANCHOR: ctrl-c
     // Step 2 — let Ctrl-C stop the server cleanly
     // Ctrl-C wakes the accept() below, and ends a read from a client that is connected.
     let shutdown = Shutdown::on_ctrl_c(&listener)?;
+    // Only now say that the server is ready: a Ctrl-C from here on is caught.
+    println!("listening on {}", listener.local_addr()?);
     // ANCHOR_END: ctrl-c
 
     // ANCHOR: serve

@@ -64,16 +64,18 @@ fn serve(args: &Args) -> Result<(), Failure> {
     let addrs = args.listen.resolve()?;
     let socket =
         UdpSocket::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
-    println!("listening on udp {}", socket.local_addr()?);
-    // From here on, log lines are written by a thread of their own, so that client threads
-    // never wait for the terminal (common::log explains why).
-    let _logger = common::Logger::start();
     // ANCHOR_END: bind
 
     // ANCHOR: ctrl-c
     // Step 2 — let Ctrl-C stop the server cleanly
     // The handler wakes the blocked recv_from() below with an empty datagram.
     let shutdown = Shutdown::on_ctrl_c_udp(&socket)?;
+    // Only now say that the server is ready: a Ctrl-C from here on is caught.
+    println!("listening on udp {}", socket.local_addr()?);
+
+    // From here on, log lines are written by a thread of their own, so that client threads
+    // never wait for the terminal (common::log explains why).
+    let _logger = common::Logger::start();
     // ANCHOR_END: ctrl-c
 
     // ANCHOR: receive
