@@ -1,8 +1,8 @@
 //! async-echo-client against tutorial 004's own asyncio server (a Rust test double): it reads
 //! at most 100 bytes, answers them in upper case, and closes the connection.
 
-use common::testing::run;
-use common::testing::tutorials::TutorialServer;
+use testkit::run;
+use testkit::tutorials::TutorialServer;
 
 #[test]
 fn against_tutorial_004s_asyncio_server_hello_world_comes_back_in_upper_case() {

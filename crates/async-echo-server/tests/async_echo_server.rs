@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::testing::{
+use testkit::{
     DEADLINE, Finished, Proc, check_help, check_port_in_use, check_transcript, check_unknown_host,
     has_ipv6_loopback, mask_ports, run, vanish_mid_message,
 };

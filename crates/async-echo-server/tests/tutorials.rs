@@ -1,8 +1,8 @@
 //! async-echo-server against tutorial 004's own asyncio client (a Rust test double): it writes
 //! `Hello, world!`, reads at most 100 bytes, and closes.
 
-use common::testing::Proc;
-use common::testing::tutorials::TutorialClient;
+use testkit::Proc;
+use testkit::tutorials::TutorialClient;
 
 #[test]
 fn tutorial_004s_asyncio_client_gets_its_message_in_upper_case() {

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::thread;
 
-use common::testing::{
+use testkit::{
     LineClient, Proc, check_help, check_refused, check_transcript, check_unknown_host, mask_ports,
     run,
 };

@@ -1,8 +1,8 @@
 //! chat-client against tutorial 004's own chat server (a Rust test double): it greets with no
 //! newline, and its broadcast sends every message back to its sender only.
 
-use common::testing::Proc;
-use common::testing::tutorials::{CHAT_WELCOME, TutorialServer};
+use testkit::Proc;
+use testkit::tutorials::{CHAT_WELCOME, TutorialServer};
 
 #[test]
 fn against_tutorial_004s_server_the_welcome_shows_and_each_line_comes_back() {

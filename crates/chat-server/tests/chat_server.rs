@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread;
 
-use common::testing::{LineClient, Proc, check_help, check_port_in_use, check_unknown_host};
+use testkit::{LineClient, Proc, check_help, check_port_in_use, check_unknown_host};
 
 const WELCOME: &str = "欢迎来到聊天室!";
 
@@ -349,7 +349,7 @@ fn the_welcome_line_can_be_changed() {
 
 #[test]
 fn quiet_logs_no_line_per_message_but_the_room_still_talks() {
-    let finished = common::testing::run_quiet("chat-server", &[], |addr| {
+    let finished = testkit::run_quiet("chat-server", &[], |addr| {
         let mut alice = Member::join(addr);
         let mut bob = Member::join(addr);
         alice.say("hello");

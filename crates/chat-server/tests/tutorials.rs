@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
-use common::testing::Proc;
-use common::testing::tutorials::{CHAT_WELCOME, TutorialClient};
+use testkit::Proc;
+use testkit::tutorials::{CHAT_WELCOME, TutorialClient};
 
 /// Reads like the tutorial's client, one `recv(1024)` at a time, until `wanted` has come;
 /// returns everything read.

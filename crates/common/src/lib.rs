@@ -13,7 +13,6 @@
 //! - [`MessageReader`]: the next message from a stream (a `\n` or a pause ends it), with a
 //!   size limit;
 //! - [`send_all`] and [`recv_exact`]: the send and receive loops of tutorial 000, spelled out;
-//! - [`testing`]: helpers for the end-to-end tests (run the real binaries, wait, clean up).
 //!
 //! The socket calls a lesson teaches (`bind`, `listen`, `accept`, `connect`, `read`, `write`,
 //! `shutdown`, `close`) are never hidden in here: they stay in each lesson's `main.rs`.
@@ -26,7 +25,6 @@ pub mod log;
 mod loops;
 mod preview;
 mod shutdown;
-pub mod testing;
 
 pub use cli::{HostPort, parse_seconds};
 pub use failure::{

@@ -5,7 +5,7 @@
 //!   syntax); `BLESS=1 cargo test -p common --test docs` rewrites excerpts from the code;
 //! - every terminal transcript, the fenced block after `<!-- transcript: NAME -->`, is produced
 //!   by a test (a test file, in `crates/*/tests` or `exercises/checker/tests`, names it and
-//!   checks it with `common::testing::check_transcript`);
+//!   checks it with `testkit::check_transcript`);
 //!   a Chinese page's transcripts are its English page's, checked there;
 //! - every relative link points to a file that exists, and every `#anchor` to a heading, with
 //!   heading anchors made the way GitHub and mdBook make them (CJK kept, punctuation dropped,
@@ -29,7 +29,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use common::testing::{fenced_block_after, workspace_root};
+use testkit::{fenced_block_after, workspace_root};
 
 const EXCERPT: &str = "<!-- excerpt: ";
 const TRANSCRIPT: &str = "<!-- transcript: ";

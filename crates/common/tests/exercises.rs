@@ -15,7 +15,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use common::testing::workspace_root;
+use testkit::workspace_root;
 
 fn exercises() -> PathBuf {
     workspace_root().join("exercises")

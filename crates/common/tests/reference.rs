@@ -13,8 +13,8 @@ use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::Duration;
 
-use common::testing::DEADLINE;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use testkit::DEADLINE;
 
 /// What the examples return, so that `?` works on every kind of error they meet.
 type Outcome = Result<(), Box<dyn Error>>;

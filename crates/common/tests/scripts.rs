@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::testing::{DEADLINE, workspace_root};
+use testkit::{DEADLINE, workspace_root};
 
 /// A private folder in the system's temporary folder, removed when dropped.
 struct Scratch(PathBuf);

@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::net::TcpStream;
 
-use common::testing::{DEADLINE, Proc};
+use testkit::{DEADLINE, Proc};
 
 /// Every TCP server, with the options that change how it serves.
 const TCP_SERVERS: &[(&str, &[&str])] = &[

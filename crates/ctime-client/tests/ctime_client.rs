@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use common::testing::{
+use testkit::{
     Finished, Proc, check_help, check_refused, check_transcript, check_unknown_host, run,
 };
 

@@ -1,8 +1,8 @@
 //! ctime-client against the tutorials' own timestamp servers (001 and 003, as Rust test
 //! doubles): they answer each `recv(1024)` with the time and the bytes received.
 
-use common::testing::run;
-use common::testing::tutorials::{CTIME, TutorialServer};
+use testkit::run;
+use testkit::tutorials::{CTIME, TutorialServer};
 
 #[test]
 fn against_tutorial_003s_server_each_line_gets_its_bracketed_answer() {

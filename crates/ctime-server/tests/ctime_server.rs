@@ -6,7 +6,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 use chrono::{Local, NaiveDateTime, TimeDelta};
-use common::testing::{
+use testkit::{
     Finished, Proc, check_help, check_port_in_use, check_transcript, has_ipv6_loopback, mask_ports,
     run,
 };
@@ -460,8 +460,8 @@ fn help_shows_the_options_and_their_defaults() {
 
 #[test]
 fn quiet_logs_no_line_per_message_but_still_answers() {
-    let finished = common::testing::run_quiet("ctime-server", &[], |addr| {
-        let mut client = common::testing::LineClient::connect(addr);
+    let finished = testkit::run_quiet("ctime-server", &[], |addr| {
+        let mut client = testkit::LineClient::connect(addr);
         client.send("hello");
         assert!(client.line().ends_with("] hello"));
     });

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use common::testing::tutorials::{BUFSIZ, TutorialClient};
-use common::testing::{LineClient, Proc};
+use testkit::tutorials::{BUFSIZ, TutorialClient};
+use testkit::{LineClient, Proc};
 
 /// The promise: a tutorial client's message is answered within 0.5 s (the server's
 /// pause is 0.1 s). The bound here is wider so that a busy CI machine does not fail it; a

@@ -6,9 +6,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::channel;
 use std::thread;
 
-use common::testing::{Proc, check_help, check_refused, check_transcript, check_unknown_host, run};
+use testkit::{Proc, check_help, check_refused, check_transcript, check_unknown_host, run};
 
-fn client(addr: SocketAddr, args: &[&str], stdin: &[u8]) -> common::testing::Finished {
+fn client(addr: SocketAddr, args: &[&str], stdin: &[u8]) -> testkit::Finished {
     let port = addr.port().to_string();
     let mut all = vec!["--port", &port];
     all.extend_from_slice(args);

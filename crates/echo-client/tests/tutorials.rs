@@ -1,7 +1,7 @@
 //! echo-client against the tutorials' own echo servers (000 and 004, as Rust test doubles).
 
-use common::testing::run;
-use common::testing::tutorials::TutorialServer;
+use testkit::run;
+use testkit::tutorials::TutorialServer;
 
 #[test]
 fn against_tutorial_000s_server_the_message_comes_back() {

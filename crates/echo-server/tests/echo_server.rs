@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use common::testing::{
+use testkit::{
     Proc, check_help, check_port_in_use, check_transcript, has_ipv6_loopback, mask_ports, run,
     vanish_mid_message,
 };
@@ -16,7 +16,7 @@ fn start(args: &[&str]) -> (Proc, SocketAddr) {
     Proc::start_server("echo-server", args)
 }
 
-fn client(addr: SocketAddr, extra: &[&str], stdin: &[u8]) -> common::testing::Finished {
+fn client(addr: SocketAddr, extra: &[&str], stdin: &[u8]) -> testkit::Finished {
     let port = addr.port().to_string();
     let mut args = vec!["--host", "127.0.0.1", "--port", &port];
     args.extend_from_slice(extra);
@@ -306,7 +306,7 @@ fn output_closed_early_stops_the_server_quietly_not_with_a_panic() {
 
 #[test]
 fn quiet_logs_no_line_per_message_but_still_echoes() {
-    let finished = common::testing::run_quiet("echo-server", &["--threads"], |addr| {
+    let finished = testkit::run_quiet("echo-server", &["--threads"], |addr| {
         let mut stream = TcpStream::connect(addr).expect("connect");
         assert_eq!(exchange(&mut stream, b"hello"), b"hello");
     });
@@ -340,7 +340,7 @@ fn a_big_buffer_echoes_bulk_data_intact() {
 #[test]
 fn each_client_costs_one_file_descriptor_with_threads() {
     let (mut server, addr) = start(&["--threads"]);
-    let Some(before) = common::testing::open_descriptors(server.pid()) else {
+    let Some(before) = testkit::open_descriptors(server.pid()) else {
         return;
     };
     let clients: Vec<TcpStream> = (0..20)
@@ -350,6 +350,6 @@ fn each_client_costs_one_file_descriptor_with_threads() {
             client
         })
         .collect();
-    let during = common::testing::open_descriptors(server.pid()).expect("still there");
+    let during = testkit::open_descriptors(server.pid()).expect("still there");
     assert_eq!(during - before, clients.len(), "descriptors per client");
 }

@@ -1,7 +1,7 @@
 //! echo-server against the tutorials' own clients (000 and 004, as Rust test doubles).
 
-use common::testing::Proc;
-use common::testing::tutorials::TutorialClient;
+use testkit::Proc;
+use testkit::tutorials::TutorialClient;
 
 #[test]
 fn tutorial_000s_client_gets_hello_socket_back() {

@@ -6,9 +6,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 
-use common::testing::{
-    Finished, check_help, check_refused, check_transcript, check_unknown_host, run,
-};
+use testkit::{Finished, check_help, check_refused, check_transcript, check_unknown_host, run};
 
 fn client(addr: SocketAddr, args: &[&str], stdin: &[u8]) -> Finished {
     let port = addr.port().to_string();

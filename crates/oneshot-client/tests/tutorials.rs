@@ -1,8 +1,8 @@
 //! oneshot-client against tutorial 002's own server (a Rust test double): it receives until the
 //! client closes, then prints it all.
 
-use common::testing::run;
-use common::testing::tutorials::TutorialServer;
+use testkit::run;
+use testkit::tutorials::TutorialServer;
 
 #[test]
 fn against_tutorial_002s_server_the_whole_message_arrives() {

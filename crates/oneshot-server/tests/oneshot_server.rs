@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 
-use common::testing::{
+use testkit::{
     Finished, Proc, check_help, check_port_in_use, check_transcript, check_unknown_host,
     has_ipv6_loopback, mask_ports, run,
 };

@@ -1,8 +1,8 @@
 //! oneshot-server against tutorial 002's own client (a Rust test double): it sends `666` and
 //! closes the connection.
 
-use common::testing::Proc;
-use common::testing::tutorials::TutorialClient;
+use testkit::Proc;
+use testkit::tutorials::TutorialClient;
 
 #[test]
 fn tutorial_002s_client_sends_666_and_the_server_prints_it_and_stops() {

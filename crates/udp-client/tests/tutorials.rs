@@ -1,7 +1,7 @@
 //! udp-client against tutorial 004's own UDP server (a Rust test double).
 
-use common::testing::run;
-use common::testing::tutorials::{TutorialServer, UDP_ANSWER};
+use testkit::run;
+use testkit::tutorials::{TutorialServer, UDP_ANSWER};
 
 #[test]
 fn against_tutorial_004s_udp_server_every_line_gets_its_answer() {

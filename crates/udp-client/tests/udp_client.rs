@@ -5,7 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::thread;
 use std::time::Duration;
 
-use common::testing::{Finished, Proc, check_help, check_transcript, run};
+use testkit::{Finished, Proc, check_help, check_transcript, run};
 
 fn client(server: SocketAddr, args: &[&str], stdin: &[u8]) -> Finished {
     let port = server.port().to_string();

@@ -1,7 +1,7 @@
 //! udp-server against tutorial 004's own UDP client (a Rust test double).
 
-use common::testing::Proc;
-use common::testing::tutorials::{UDP_ANSWER, udp_exchange};
+use testkit::Proc;
+use testkit::tutorials::{UDP_ANSWER, udp_exchange};
 
 #[test]
 fn tutorial_004s_udp_client_gets_the_tutorials_answer() {

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::thread;
 use std::time::Duration;
 
-use common::testing::{Proc, check_help, check_port_in_use, check_transcript, mask_ports, run};
+use testkit::{Proc, check_help, check_port_in_use, check_transcript, mask_ports, run};
 
 const PAGE: &str = "docs/en/04-udp.md";
 const TUTORIAL_REPLY: &str = "收到您的消息!";
@@ -202,8 +202,8 @@ fn help_shows_the_options_and_bad_values_are_refused() {
 
 #[test]
 fn quiet_logs_no_line_per_datagram_but_still_answers() {
-    let finished = common::testing::run_quiet("udp-server", &[], |addr| {
-        use common::testing::tutorials::{UDP_ANSWER, udp_exchange};
+    let finished = testkit::run_quiet("udp-server", &[], |addr| {
+        use testkit::tutorials::{UDP_ANSWER, udp_exchange};
         assert_eq!(udp_exchange(addr, "hello"), UDP_ANSWER);
     });
     assert_eq!(finished.stdout.lines().count(), 2, "{finished:?}");

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use common::testing::{check_transcript, workspace_root};
+use testkit::{check_transcript, workspace_root};
 
 /// The exercise the book shows, and its starter's package.
 const EXERCISE: &str = "1.1";

@@ -1,5 +1,6 @@
-//! Helpers for the end-to-end tests: they run the real lesson binaries, wait for what a
-//! student would see, and never leave a process behind.
+//! The test kit: helpers for the end-to-end tests. They run the real lesson binaries, wait
+//! for what a student would see, and never leave a process behind. A dev-dependency only:
+//! no lesson program links this crate.
 //!
 //! Nothing here sleeps to synchronise: a test waits for a line of output (such as
 //! `listening on 127.0.0.1:40312`) or for a process to exit, always with a deadline, and
@@ -15,7 +16,7 @@ use std::sync::{Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::strip_line_end;
+use common::strip_line_end;
 
 pub mod tutorials;
 
