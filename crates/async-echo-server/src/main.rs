@@ -109,11 +109,13 @@ async fn main() -> ExitCode {
 /// servers print theirs: one stream to read, in order. They carry no time stamp (your
 /// terminal shows when things happen, and transcripts stay the same from run to run), and no
 /// colours unless standard output is a terminal. Errors that end the program still go to
-/// standard error, as one line (`common::exit_with`).
+/// standard error, as one line (`common::exit_with`). tracing reports a failed write instead
+/// of panicking, so `QuietStdout` is what ends the program quietly when `| head` closed the
+/// output.
 fn start_logs(quiet: bool) {
     tracing_subscriber::fmt()
         .with_max_level(if quiet { Level::WARN } else { Level::INFO })
-        .with_writer(io::stdout)
+        .with_writer(|| common::QuietStdout)
         .with_ansi(io::stdout().is_terminal())
         .with_target(false)
         .without_time()

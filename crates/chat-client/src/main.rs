@@ -200,13 +200,14 @@ fn receive(stream: TcpStream, interactive: bool, events: SyncSender<Event>) {
 /// screen or move your cursor.
 fn show(line: &str, interactive: bool) {
     let line = common::terminal_safe(line);
-    let mut out = io::stdout().lock();
-    let _ = if interactive {
-        write!(out, "\r\x1b[2K{line}\n{PROMPT}")
+    let shown = if interactive {
+        format!("\r\x1b[2K{line}\n{PROMPT}")
     } else {
-        writeln!(out, "{line}")
+        format!("{line}\n")
     };
-    let _ = out.flush();
+    // One write, so the line never mixes with the prompt. If the output was closed early
+    // (`| head -1`), QuietStdout stops the program quietly, as `println!` would.
+    let _ = common::QuietStdout.write_all(shown.as_bytes());
 }
 // ANCHOR_END: receive
 

@@ -213,6 +213,7 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
             // its user type again: it gets its own line back, as the tutorial's server did.
             Ok(Received::Paused) => true,
             Ok(Received::TooLong) => {
+                say(room, id, &mut batch, false, args.quiet); // what came before it first
                 let refusal =
                     format!("! that line was longer than {max_line} bytes; nobody got it");
                 if let Some(name) = room.answer(id, &refusal) {
@@ -255,12 +256,13 @@ fn say(room: &Room, id: u64, batch: &mut Vec<String>, echo: bool, quiet: bool) {
     if batch.is_empty() {
         return;
     }
-    let said = room.say(id, batch, echo);
-    if let (Some(name), false) = (said, quiet) {
+    // Logged before it is delivered: someone's answer must not appear in the log first.
+    if let (Some(name), false) = (room.name(id), quiet) {
         for text in batch.iter() {
             common::log!("received from {name}: {}", common::preview(text.as_bytes()));
         }
     }
+    room.say(id, batch, echo);
     batch.clear();
 }
 
@@ -281,11 +283,7 @@ fn printable(line: &[u8]) -> String {
 /// Acts on a command from client `id`.
 fn obey(room: &Room, id: u64, line: &str) {
     match line.split_once(' ').unwrap_or((line, "")) {
-        ("/nick", name) => {
-            if let Some(old_name) = room.rename(id, name.trim()) {
-                common::log!("{old_name} is now {}", name.trim());
-            }
-        }
+        ("/nick", name) => room.rename(id, name.trim()),
         ("/who", _) => room.who(id),
         (command, _) => {
             let unknown = format!("! unknown command {command}; try /nick NAME or /who");

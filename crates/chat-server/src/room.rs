@@ -66,6 +66,9 @@ pub struct Connection {
 
 impl Connection {
     pub fn new(stream: TcpStream) -> Connection {
+        // Lines go out in batches already: Nagle's algorithm, which holds a small write back
+        // until the previous one is acknowledged, would only add delay (up to 40 ms).
+        let _ = stream.set_nodelay(true);
         Connection {
             stream,
             writing: Mutex::new(()),
@@ -160,21 +163,19 @@ impl Room {
     }
 
     /// Sends what member `id` said to everybody else, as `NAME: text` lines written in one go,
-    /// and to the sender too if `echo`. Returns the name.
-    pub fn say(&self, id: u64, texts: &[String], echo: bool) -> Option<String> {
-        let name = self.name(id)?;
+    /// and to the sender too if `echo`.
+    pub fn say(&self, id: u64, texts: &[String], echo: bool) {
+        let Some(name) = self.name(id) else { return };
         let lines: String = texts
             .iter()
             .map(|text| format!("{name}: {text}\n"))
             .collect();
         let to = if echo { To::Everyone } else { To::AllBut(id) };
         self.deliver(to, &lines);
-        Some(name)
     }
 
     /// `/nick NAME`: member `id` takes a new name, if it is a good one and nobody has it.
-    /// Returns the old name if the name changed.
-    pub fn rename(&self, id: u64, new_name: &str) -> Option<String> {
+    pub fn rename(&self, id: u64, new_name: &str) {
         let mut members = self.lock();
         let problem = match check_name(new_name) {
             Err(problem) => problem,
@@ -187,17 +188,19 @@ impl Room {
                 format!("the name {new_name} is taken, or looks like one that is")
             }
             Ok(()) => {
-                let member = members.by_id.get_mut(&id)?;
+                let Some(member) = members.by_id.get_mut(&id) else {
+                    return; // cut off meanwhile
+                };
                 let old_name = std::mem::replace(&mut member.name, new_name.to_string());
                 drop(members);
+                common::log!("{old_name} is now {new_name}"); // before anyone hears of it
                 self.deliver(To::AllBut(id), &format!("* {old_name} is now {new_name}\n"));
                 self.deliver(To::Only(id), &format!("* you are now {new_name}\n"));
-                return Some(old_name);
+                return;
             }
         };
         drop(members);
         self.deliver(To::Only(id), &format!("! {problem}\n"));
-        None
     }
 
     /// `/who`: tells member `id` who is in the room, in the order they came.
@@ -248,7 +251,7 @@ impl Room {
     // ANCHOR_END: close
 
     /// Member `id`'s name, if it is still a member.
-    fn name(&self, id: u64) -> Option<String> {
+    pub fn name(&self, id: u64) -> Option<String> {
         Some(self.lock().by_id.get(&id)?.name.clone())
     }
 

@@ -184,6 +184,31 @@ pub fn stop_quietly_on_closed_output() {
     }));
 }
 
+/// Standard output for code that reports write errors instead of panicking (a logging
+/// library, say): when the output was closed early (`... | head -1`), the program stops
+/// quietly with [`CLOSED_OUTPUT_STATUS`], as `println!` does after
+/// [`stop_quietly_on_closed_output`].
+pub struct QuietStdout;
+
+impl io::Write for QuietStdout {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        stop_if_closed(io::stdout().write(bytes))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        stop_if_closed(io::stdout().flush())
+    }
+}
+
+fn stop_if_closed<T>(result: io::Result<T>) -> io::Result<T> {
+    match result {
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
+            std::process::exit(CLOSED_OUTPUT_STATUS)
+        }
+        other => other,
+    }
+}
+
 /// The panic of `println!` (or `print!`) on a closed pipe: "failed printing to stdout: Broken
 /// pipe (os error 32)" on Linux and macOS, "...: The pipe is being closed. (os error 232)" on
 /// Windows.

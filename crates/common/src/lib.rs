@@ -28,7 +28,8 @@ mod shutdown;
 
 pub use cli::{HostPort, parse_seconds};
 pub use failure::{
-    CLOSED_OUTPUT_STATUS, Failure, describe, exit_code, exit_with, stop_quietly_on_closed_output,
+    CLOSED_OUTPUT_STATUS, Failure, QuietStdout, describe, exit_code, exit_with,
+    stop_quietly_on_closed_output,
 };
 pub use input::Prompt;
 pub use lines::{MessageReader, PAUSE, ReadTimeout, Received};

@@ -128,8 +128,8 @@ impl Drop for Tmux {
 
 #[test]
 fn demo_runs_server_and_client_side_by_side_in_tmux() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux is not installed");
+    let has_tmux = Command::new("tmux").arg("-V").output().is_ok();
+    if !testkit::can_run("tmux", has_tmux, "tmux is not installed") {
         return;
     }
     let tmux = Tmux {

@@ -285,26 +285,6 @@ fn help_shows_the_options_and_their_defaults() {
 }
 
 #[test]
-fn output_closed_early_stops_the_server_quietly_not_with_a_panic() {
-    // `echo-server | head -1`: the log line for the first client has nowhere to go.
-    let mut server = Proc::spawn_head_one("echo-server", &["--port", "0"]);
-    let listening = server.wait_for("listening on ");
-    let addr: SocketAddr = listening
-        .rsplit(' ')
-        .next()
-        .and_then(|addr| addr.parse().ok())
-        .expect("listening on ADDR");
-    let _client = TcpStream::connect(addr).expect("connect");
-    let finished = server.wait_for_exit();
-    assert_eq!(
-        finished.code(),
-        Some(common::CLOSED_OUTPUT_STATUS),
-        "{finished:?}"
-    );
-    assert_eq!(finished.stderr, "", "not a word, and surely no panic");
-}
-
-#[test]
 fn quiet_logs_no_line_per_message_but_still_echoes() {
     let finished = testkit::run_quiet("echo-server", &["--threads"], |addr| {
         let mut stream = TcpStream::connect(addr).expect("connect");

@@ -359,13 +359,37 @@ pub fn check_help(package: &str, wanted: &[&str]) {
     );
 }
 
+/// The environment variable that lists what this machine surely has, comma-separated
+/// (`ipv6,tmux,proc,python3`): a test that needs one of them and does not find it fails
+/// instead of skipping. CI sets it, so a skip can never hide a broken check there.
+pub const REQUIRE: &str = "TESTKIT_REQUIRE";
+
+/// Whether a test that needs `feature` (one of the names [`REQUIRE`] takes) can run here,
+/// `present` being what the test found. When it cannot, the test says so on standard error
+/// (`skipped: ...`, shown by `cargo test -- --nocapture` and in failures) and should return;
+/// unless [`REQUIRE`] names the feature: then the machine should have it, and the test fails.
+pub fn can_run(feature: &str, present: bool, missing: &str) -> bool {
+    if present {
+        return true;
+    }
+    let required = std::env::var(REQUIRE).unwrap_or_default();
+    if required.split(',').any(|name| name.trim() == feature) {
+        panic!("{REQUIRE} says this machine has {feature}, but {missing}");
+    }
+    eprintln!("skipped: {missing}");
+    false
+}
+
 /// False (and says the test is skipped) on a machine without an IPv6 loopback address.
 pub fn has_ipv6_loopback() -> bool {
-    let available = std::net::TcpListener::bind("[::1]:0").is_ok();
-    if !available {
-        eprintln!("skipped: this machine has no IPv6 loopback");
-    }
-    available
+    let present = std::net::TcpListener::bind("[::1]:0").is_ok();
+    can_run("ipv6", present, "this machine has no IPv6 loopback")
+}
+
+/// Whether this system has `/proc` (Linux does; macOS and Windows do not).
+pub fn has_proc() -> bool {
+    let present = Path::new("/proc/self/status").exists();
+    can_run("proc", present, "this system has no /proc")
 }
 
 /// Connects to `server`, sends 100,000 bytes, and vanishes with a reset while the server is
@@ -400,13 +424,11 @@ pub fn run_quiet(package: &str, args: &[&str], talk: impl FnOnce(SocketAddr)) ->
 /// The number of file descriptors process `pid` has open, from `/proc/PID/fd`; `None` (and a
 /// note that the check is skipped) where there is no `/proc`, as on macOS and Windows.
 pub fn open_descriptors(pid: u32) -> Option<usize> {
-    match std::fs::read_dir(format!("/proc/{pid}/fd")) {
-        Ok(entries) => Some(entries.count()),
-        Err(_) => {
-            eprintln!("skipped: no /proc/{pid}/fd on this system");
-            None
-        }
+    if !has_proc() {
+        return None;
     }
+    let entries = std::fs::read_dir(format!("/proc/{pid}/fd")).expect("/proc/PID/fd");
+    Some(entries.count())
 }
 
 /// A raw TCP client for line-based servers (ctime, chat): sends lines, reads lines, each read
