@@ -17,6 +17,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::cpu::{self, CpuUse, CpuWatch};
 use crate::echo::{ECHO_PORT, Expect};
 use crate::report::Results;
 use crate::stats::{
@@ -86,6 +87,9 @@ pub struct BulkResults {
     pub bytes_per_s: f64,
     /// Where the first wrong byte was, if one came back.
     pub first_wrong_byte: Option<u64>,
+    /// The server's CPU time per MB verified (with `--server-pid`).
+    #[serde(default)]
+    pub cpu: Option<CpuUse>,
     pub elapsed_s: f64,
     pub partial: bool,
     pub errors: u64,
@@ -168,6 +172,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let connected = streams.len() as u64;
 
     let pattern = Arc::new(Pattern::new(READ_BUF.max(args.chunk as usize), args.expect));
+    let cpu = CpuWatch::start(args.run.server_pid);
     let began = Instant::now();
     let mut streaming = JoinSet::new();
     for (_, stream) in streams {
@@ -195,6 +200,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         }
     }
     let seconds = began.elapsed().as_secs_f64();
+    let cpu = cpu.map(|watch| watch.finish(verified as f64 / 1e6, "MB"));
     progress.finish();
 
     let results = BulkResults {
@@ -209,6 +215,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         bytes_verified: verified,
         bytes_per_s: stats::per_second(verified, seconds),
         first_wrong_byte,
+        cpu,
         elapsed_s: limits.start.elapsed().as_secs_f64(),
         partial: limits.partial(),
         errors: errors.total(),
@@ -357,6 +364,9 @@ fn summary(results: &BulkResults, options: &RunOptions) -> String {
     );
     if let Some(at) = results.first_wrong_byte {
         text += &format!("wrong byte  first at offset {}\n", thousands(at));
+    }
+    if let Some(cpu) = &results.cpu {
+        text += &cpu::summary_line(cpu);
     }
     text + &stats::summary_tail(
         results.elapsed_s,

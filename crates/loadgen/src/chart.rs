@@ -4,7 +4,9 @@
 use std::fmt::Write;
 
 /// The colours of the series, in order (readable by most colour-blind readers).
-pub const COLOURS: [&str; 4] = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1"];
+pub const COLOURS: [&str; 6] = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#76b7b2",
+];
 
 /// One series of a grouped bar chart: a value (or none) per category.
 pub struct Series {

@@ -6,19 +6,25 @@
 //! lines from anyone else's, SENDER and NUMBER identify the line, SENT_NS is when it was sent
 //! (nanoseconds since loadgen started), and the x's pad it to `--size`. The server delivers it
 //! as `NAME: lg:TAG ...`; notices (`* ...`) and errors (`! ...`) are counted apart.
+//!
+//! `--in-flight N` bounds how far a sender runs ahead of the room: it sends its next line only
+//! once fewer than N of its lines are still on their way to one client chosen to watch, the
+//! *watching client* (the last client to join; for that client's own lines, the first). With
+//! `--in-flight 1` a sender waits for each line to arrive before it sends the next.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Failure, HostPort};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::cpu::{self, CpuUse, CpuWatch};
 use crate::report::Results;
 use crate::stats::{
     self, Counters, Cut, ErrorCounts, Latency, LatencySummary, Limits, Progress, RunOptions,
@@ -64,6 +70,12 @@ pub struct Args {
     #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
     rate: f64,
 
+    /// Lines of one sender on their way at most: a sender sends its next line only once fewer
+    /// than N of its lines have not yet reached the watching client (the last client to join;
+    /// for that client's own lines, the first). Without it, senders do not wait
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    in_flight: Option<u64>,
+
     /// After the last line is sent, stop waiting for deliveries once none arrived for this many
     /// seconds
     #[arg(long, default_value_t = 3.0, value_parser = non_negative)]
@@ -90,6 +102,13 @@ pub struct ChatResults {
     pub messages: u64,
     pub size: u64,
     pub rate: f64,
+    /// `--in-flight`: lines of one sender on their way at most (none: no bound).
+    #[serde(default)]
+    pub in_flight: Option<u64>,
+    /// The most lines of one sender that were on their way (sent, not yet at the watching
+    /// client) right after a send: at most `in_flight` when that is set.
+    #[serde(default)]
+    pub max_in_flight: u64,
     /// Clients that joined the room.
     pub connected: u64,
     pub connect_s: f64,
@@ -107,6 +126,9 @@ pub struct ChatResults {
     pub latency: LatencySummary,
     /// Clients the server closed before the end (it cuts off clients that read too slowly).
     pub cut_off: u64,
+    /// The server's CPU time per delivery (with `--server-pid`).
+    #[serde(default)]
+    pub cpu: Option<CpuUse>,
     pub elapsed_s: f64,
     pub partial: bool,
     pub errors: u64,
@@ -125,6 +147,85 @@ struct Room {
     /// When the first line was sent and the last one delivered, in ns since the start.
     first_send_ns: AtomicU64,
     last_delivery_ns: AtomicU64,
+    /// Who counts whose lines for `--in-flight`, and what they counted.
+    watch: Watch,
+}
+
+/// The watching client of `--in-flight`: it counts, for each sender, how many of the sender's
+/// lines reached it, and wakes the sender at each one.
+struct Watch {
+    /// The connection index of the watching client (`NOBODY` until everyone joined).
+    watcher: AtomicU64,
+    /// Who watches the watching client's own lines: the first client to join.
+    watcher_of_watcher: AtomicU64,
+    /// Lines of each sender (by connection index) that reached its watcher.
+    arrived: Vec<AtomicU64>,
+    /// Wakes each sender when one of its lines arrives (or when watching ended).
+    signal: Vec<Notify>,
+    /// Set if a watching client stopped reading (cut off): senders then stop waiting.
+    lost: AtomicBool,
+    /// The most lines of one sender seen on their way right after a send.
+    most_in_flight: AtomicU64,
+}
+
+/// No client: nobody watches yet.
+const NOBODY: u64 = u64::MAX;
+
+impl Watch {
+    fn new(clients: usize) -> Watch {
+        Watch {
+            watcher: AtomicU64::new(NOBODY),
+            watcher_of_watcher: AtomicU64::new(NOBODY),
+            arrived: (0..clients).map(|_| AtomicU64::new(0)).collect(),
+            signal: (0..clients).map(|_| Notify::new()).collect(),
+            lost: AtomicBool::new(false),
+            most_in_flight: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether client `me` counts the lines of `sender`.
+    fn watches(&self, me: u64, sender: u64) -> bool {
+        let watcher = self.watcher.load(Ordering::Acquire);
+        let watcher_of_watcher = self.watcher_of_watcher.load(Ordering::Acquire);
+        let for_sender = if sender == watcher {
+            watcher_of_watcher
+        } else {
+            watcher
+        };
+        me == for_sender && me != sender
+    }
+
+    /// Whether client `me` watches anyone's lines.
+    fn is_watching(&self, me: u64) -> bool {
+        me == self.watcher.load(Ordering::Acquire)
+            || me == self.watcher_of_watcher.load(Ordering::Acquire)
+    }
+
+    /// Lines of `sender` that reached its watcher so far.
+    fn arrived(&self, sender: u64) -> u64 {
+        self.arrived
+            .get(sender as usize)
+            .map_or(0, |count| count.load(Ordering::Acquire))
+    }
+
+    /// One more line of `sender` reached its watcher.
+    fn one_arrived(&self, sender: u64) {
+        if let (Some(count), Some(signal)) = (
+            self.arrived.get(sender as usize),
+            self.signal.get(sender as usize),
+        ) {
+            count.fetch_add(1, Ordering::AcqRel);
+            signal.notify_one(); // kept for the sender if it is not waiting yet
+        }
+    }
+
+    /// A watching client stopped reading: nobody will count lines any more.
+    fn end(&self) {
+        self.lost.store(true, Ordering::Release);
+        for signal in &self.signal {
+            signal.notify_one();
+        }
+    }
 }
 
 /// What one client heard.
@@ -191,6 +292,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         sent: AtomicU64::new(0),
         first_send_ns: AtomicU64::new(u64::MAX),
         last_delivery_ns: AtomicU64::new(0),
+        watch: Watch::new(args.clients as usize),
     });
     let clients = args.clients;
     let progress = {
@@ -226,6 +328,15 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let connect_s = limits.start.elapsed().as_secs_f64();
 
     // Phase 2: the first K members talk; the others keep their connection open and listen.
+    // The last to join watches everyone's lines for --in-flight, and the first watches its.
+    if members.len() >= 2 {
+        let (first, last) = (members[0].0 as u64, members[members.len() - 1].0 as u64);
+        room.watch
+            .watcher_of_watcher
+            .store(first, Ordering::Release);
+        room.watch.watcher.store(last, Ordering::Release);
+    }
+    let cpu = CpuWatch::start(args.run.server_pid);
     let mut readers = Vec::with_capacity(members.len());
     let mut quiet = Vec::with_capacity(members.len());
     let mut talks = JoinSet::new();
@@ -233,8 +344,14 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         readers.push(reader);
         if position < args.senders as usize {
             let room = Arc::clone(&room);
-            let (messages, size, rate) = (args.messages, args.size as usize, args.rate);
-            talks.spawn(talk(writer, index as u64, messages, size, rate, room));
+            let pace = Pace {
+                messages: args.messages,
+                size: args.size as usize,
+                rate: args.rate,
+                // With fewer than two clients nobody can watch: no bound.
+                in_flight: args.in_flight.filter(|_| connected >= 2),
+            };
+            talks.spawn(talk(writer, index as u64, pace, room));
         } else {
             quiet.push(writer);
         }
@@ -268,6 +385,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
             quiet_since = Instant::now();
         }
     }
+    let cpu = cpu.map(|watch| watch.finish(Counters::get(&counters.done) as f64, "delivery"));
     let _ = stop.send(true);
     let (mut delivered, mut cut_off) = (0, 0);
     for reader in readers {
@@ -294,6 +412,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         messages: args.messages,
         size: args.size,
         rate: args.rate,
+        in_flight: args.in_flight,
+        max_in_flight: room.watch.most_in_flight.load(Ordering::Relaxed),
         connected,
         connect_s,
         sent,
@@ -303,6 +423,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         deliveries_per_s: stats::per_second(delivered, seconds),
         latency: room.latency.summary(),
         cut_off,
+        cpu,
         elapsed_s: limits.start.elapsed().as_secs_f64(),
         partial: limits.partial(),
         errors: errors.total(),
@@ -349,6 +470,11 @@ async fn join(
 }
 
 /// Reads every line until told to stop (or until the run's hard end), counting deliveries.
+///
+/// With 200 clients and a million deliveries a second, loadgen's own readers are most of the
+/// work on the machine, so this loop keeps its cost per line small: the lines already read
+/// are taken from the buffer without waiting (one wake-up often brings dozens), and what they
+/// count is published to the shared counters and histogram once per read, not once per line.
 async fn listen(
     mut lines: BufReader<OwnedReadHalf>,
     me: u64,
@@ -357,32 +483,39 @@ async fn listen(
 ) -> Heard {
     let mut heard = Heard::default();
     let mut line = Vec::with_capacity(256);
-    let hard_end = tokio::time::Instant::from_std(room.limits.hard_end());
+    let mut unpublished = Unpublished::default();
+    // Made once, not once per line: each of these registers with the runtime.
+    let hard_end = tokio::time::sleep_until(room.limits.hard_end().into());
+    let interrupted = room.limits.until_interrupted();
+    let stop = stopped.wait_for(|stop| *stop);
+    tokio::pin!(hard_end, interrupted, stop);
     loop {
-        line.clear();
-        let mut limited = (&mut lines).take(MAX_LINE);
-        let read = tokio::select! {
-            _ = stopped.wait_for(|stop| *stop) => break,
-            () = room.limits.until_interrupted() => break,
-            () = tokio::time::sleep_until(hard_end) => break,
-            read = limited.read_until(b'\n', &mut line) => read,
-        };
-        match read {
-            Ok(0) => {
-                // The end of the stream before the end of the run: the server closed us.
-                heard.cut_off = true;
-                heard
-                    .errors
-                    .add("cut off: the server closed the connection");
-                room.counters.error();
-                break;
-            }
-            Ok(_) => {}
-            Err(error) => {
-                heard.cut_off = true;
-                heard.errors.add_io("receive", &error);
-                room.counters.error();
-                break;
+        if !take_line(&mut lines, &mut line) {
+            // No whole line is buffered: publish what was counted, then wait for more bytes.
+            unpublished.publish(&room);
+            let read = tokio::select! {
+                _ = &mut stop => break,
+                () = &mut interrupted => break,
+                () = &mut hard_end => break,
+                read = lines.fill_buf() => read.map(<[u8]>::len),
+            };
+            match read {
+                Ok(0) => {
+                    // The end of the stream before the end of the run: the server closed us.
+                    heard.cut_off = true;
+                    heard
+                        .errors
+                        .add("cut off: the server closed the connection");
+                    room.counters.error();
+                    break;
+                }
+                Ok(_) => continue,
+                Err(error) => {
+                    heard.cut_off = true;
+                    heard.errors.add_io("receive", &error);
+                    room.counters.error();
+                    break;
+                }
             }
         }
         match sort(&line, &room.tag) {
@@ -392,12 +525,13 @@ async fn listen(
                     .add("the server sent a line back to its sender");
                 room.counters.error();
             }
-            Line::Ours { sent_ns, .. } => {
+            Line::Ours { sender, sent_ns } => {
+                if room.watch.watches(me, sender) {
+                    room.watch.one_arrived(sender);
+                }
                 let now = room.limits.now_ns();
-                room.latency
-                    .record(Duration::from_nanos(now.saturating_sub(sent_ns)));
-                room.last_delivery_ns.fetch_max(now, Ordering::Relaxed);
-                room.counters.done(1);
+                unpublished.latencies.push(now.saturating_sub(sent_ns));
+                unpublished.last_ns = unpublished.last_ns.max(now);
                 heard.delivered += 1;
             }
             Line::Error(text) => {
@@ -406,28 +540,96 @@ async fn listen(
             }
             Line::Notice | Line::Foreign => {}
         }
+        line.clear();
+    }
+    unpublished.publish(&room);
+    if heard.cut_off && room.watch.is_watching(me) {
+        room.watch.end(); // senders waiting for this client would wait in vain
     }
     heard
 }
 
-/// One sender: `messages` lines, paced to `rate` per second if it is above 0.
+/// Moves the reader's buffered bytes into `line`, up to and including the first newline.
+/// Returns true if `line` is now a whole line; false if the buffer ran out first (the start of
+/// the line stays in `line`, and the buffer is empty, ready to be filled). A line longer than
+/// `MAX_LINE` is cut into pieces, which are not this run's lines.
+fn take_line(lines: &mut BufReader<OwnedReadHalf>, line: &mut Vec<u8>) -> bool {
+    let buffered = lines.buffer();
+    let (taken, whole) = match buffered.iter().position(|&byte| byte == b'\n') {
+        Some(end) => (end + 1, true),
+        None => (buffered.len(), false),
+    };
+    line.extend_from_slice(&buffered[..taken]);
+    std::pin::Pin::new(&mut *lines).consume(taken);
+    if !whole && line.len() as u64 > MAX_LINE {
+        line.clear();
+    }
+    whole
+}
+
+/// Deliveries one reader counted since it last published them.
+#[derive(Default)]
+struct Unpublished {
+    /// Send-to-delivery times, in nanoseconds.
+    latencies: Vec<u64>,
+    /// When the latest of them arrived, in ns since the start.
+    last_ns: u64,
+}
+
+impl Unpublished {
+    /// Adds them to the run's counters and histogram: one lock, whatever their number.
+    fn publish(&mut self, room: &Room) {
+        if self.latencies.is_empty() {
+            return;
+        }
+        room.latency.record_nanos(&self.latencies);
+        room.last_delivery_ns
+            .fetch_max(self.last_ns, Ordering::Relaxed);
+        room.counters.done(self.latencies.len() as u64);
+        self.latencies.clear();
+    }
+}
+
+/// How one sender sends.
+#[derive(Clone, Copy)]
+struct Pace {
+    messages: u64,
+    size: usize,
+    /// Lines per second; 0: as fast as the connection takes them.
+    rate: f64,
+    /// `--in-flight`.
+    in_flight: Option<u64>,
+}
+
+/// One sender: `messages` lines, paced to `rate` per second if it is above 0, with at most
+/// `in_flight` of them on their way if that is set.
 async fn talk(
     mut writer: OwnedWriteHalf,
     me: u64,
-    messages: u64,
-    size: usize,
-    rate: f64,
+    pace: Pace,
     room: Arc<Room>,
 ) -> (OwnedWriteHalf, u64, ErrorCounts) {
     let mut errors = ErrorCounts::default();
-    let padding = "x".repeat(size);
+    let padding = "x".repeat(pace.size);
     let began = Instant::now();
-    let mut sent = 0;
-    for number in 0..messages {
-        if rate > 0.0 {
-            let due = began + Duration::from_secs_f64(number as f64 / rate);
+    let mut sent: u64 = 0;
+    for number in 0..pace.messages {
+        if pace.rate > 0.0 {
+            let due = began + Duration::from_secs_f64(number as f64 / pace.rate);
             if !room.limits.sleep_until(due).await {
                 break;
+            }
+        }
+        if let Some(in_flight) = pace.in_flight {
+            // Line `number` may go once lines 0 ..= number − in_flight have arrived.
+            match wait_for_arrivals(&room, me, (number + 1).saturating_sub(in_flight)).await {
+                Ok(()) => {}
+                Err(Cut::TimedOut) => {
+                    errors.add("in flight: no line reached the watching client in time");
+                    room.counters.error();
+                    break;
+                }
+                Err(Cut::Deadline) => break,
             }
         }
         if room.limits.expired() {
@@ -440,6 +642,10 @@ async fn talk(
             Ok(Ok(())) => {
                 sent += 1;
                 room.sent.fetch_add(1, Ordering::Relaxed);
+                let on_their_way = sent.saturating_sub(room.watch.arrived(me));
+                room.watch
+                    .most_in_flight
+                    .fetch_max(on_their_way, Ordering::Relaxed);
             }
             Ok(Err(error)) => {
                 errors.add_io("send", &error);
@@ -455,6 +661,19 @@ async fn talk(
         }
     }
     (writer, sent, errors)
+}
+
+/// Waits until `wanted` lines of sender `me` have reached the watching client, or watching
+/// ended. Each wait is bounded by `--timeout` (no line arrived: an error) and all of them by
+/// the duration limit; each pass of the loop follows an arrival, so the count bounds it too.
+async fn wait_for_arrivals(room: &Room, me: u64, wanted: u64) -> Result<(), Cut> {
+    let Some(signal) = room.watch.signal.get(me as usize) else {
+        return Ok(());
+    };
+    while room.watch.arrived(me) < wanted && !room.watch.lost.load(Ordering::Acquire) {
+        room.limits.within(signal.notified()).await?;
+    }
+    Ok(())
 }
 
 fn summary(results: &ChatResults, options: &RunOptions) -> String {
@@ -497,7 +716,17 @@ fn summary(results: &ChatResults, options: &RunOptions) -> String {
             String::new()
         }
     );
+    if let Some(in_flight) = results.in_flight {
+        text += &format!(
+            "in flight   at most {} per sender (watched at the last client to join); most seen {}\n",
+            thousands(in_flight),
+            thousands(results.max_in_flight)
+        );
+    }
     text += &format!("latency     {}\n", stats::latency_line(&results.latency));
+    if let Some(cpu) = &results.cpu {
+        text += &cpu::summary_line(cpu);
+    }
     text + &stats::summary_tail(
         results.elapsed_s,
         &results.error_kinds,

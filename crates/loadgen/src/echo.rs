@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
+use crate::cpu::{self, CpuUse, CpuWatch};
 use crate::report::Results;
 use crate::stats::{
     self, Counters, Cut, ErrorCounts, Latency, LatencySummary, Limits, Progress, RunOptions,
@@ -85,6 +86,9 @@ pub struct EchoResults {
     pub round_trips: u64,
     pub messages_per_s: f64,
     pub latency: LatencySummary,
+    /// The server's CPU time per round trip (with `--server-pid`).
+    #[serde(default)]
+    pub cpu: Option<CpuUse>,
     pub elapsed_s: f64,
     pub partial: bool,
     pub errors: u64,
@@ -137,6 +141,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         expect: args.expect,
     };
     let latency = Arc::new(Latency::new());
+    let cpu = CpuWatch::start(args.run.server_pid);
     let began = Instant::now();
     let mut talks = JoinSet::new();
     for (index, stream) in streams {
@@ -162,6 +167,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         }
     }
     let elapsed = began.elapsed().as_secs_f64();
+    let cpu = cpu.map(|watch| watch.finish(round_trips_done as f64, "round trip"));
     drop(finished);
     progress.finish();
 
@@ -177,6 +183,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         round_trips: round_trips_done,
         messages_per_s: stats::per_second(round_trips_done, elapsed),
         latency: latency.summary(),
+        cpu,
         elapsed_s: limits.start.elapsed().as_secs_f64(),
         partial: limits.partial(),
         errors: errors.total(),
@@ -282,6 +289,9 @@ fn summary(results: &EchoResults, options: &RunOptions) -> String {
         thousands(results.messages_per_s.round() as u64)
     );
     text += &format!("latency     {}\n", stats::latency_line(&results.latency));
+    if let Some(cpu) = &results.cpu {
+        text += &cpu::summary_line(cpu);
+    }
     text + &stats::summary_tail(
         results.elapsed_s,
         &results.error_kinds,

@@ -12,14 +12,19 @@
 //! - `chat`: fan-out through the chat room (N clients, K of them talking);
 //! - `udp`: datagram round trips, counting the ones that never come back.
 //!
-//! A fifth, `report`, turns the `--json` results that `scripts/bench.sh` saved into the bench
-//! page and its chart. loadgen only ever sends to this machine (127.0.0.0/8 or ::1), and every
-//! run stops after `--duration-limit` seconds at most, with the results it has so far.
+//! With `--server-pid PID`, every mode also reports the server's CPU time per 1,000 operations
+//! (`cpu.rs`). A fifth subcommand, `report`, turns the `--json` results that `scripts/bench.sh`
+//! saved into the bench page and its charts. loadgen only ever sends to this machine
+//! (127.0.0.0/8 or ::1), and every run stops after `--duration-limit` seconds at most, with
+//! the results it has so far.
 
 mod bulk;
 mod chart;
 mod chat;
+mod compare;
+mod cpu;
 mod echo;
+mod lang;
 mod report;
 mod stats;
 mod target;

@@ -40,6 +40,11 @@ pub struct RunOptions {
     /// A name for this run, copied into the results (scripts/bench.sh names the server here)
     #[arg(long)]
     pub label: Option<String>,
+
+    /// The server's process id: its CPU time (from /proc/PID/stat, Linux only) is reported
+    /// per 1,000 operations
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
 }
 
 /// `1.5` → 1.5 s. At least a millisecond, at most a day.
@@ -271,6 +276,17 @@ impl Latency {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .saturating_record(nanos.max(1));
+    }
+
+    /// Records many values, in nanoseconds, under one lock.
+    pub fn record_nanos(&self, all: &[u64]) {
+        let mut histogram = self
+            .histogram
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for &nanos in all {
+            histogram.saturating_record(nanos.max(1));
+        }
     }
 
     pub fn summary(&self) -> LatencySummary {
@@ -596,6 +612,7 @@ mod tests {
             json: false,
             progress: false,
             label: None,
+            server_pid: None,
         };
         let limits = Limits::start(&options);
         let never = std::future::pending::<()>();

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
+use crate::cpu::{self, CpuUse, CpuWatch};
 use crate::report::Results;
 use crate::stats::{
     self, Counters, Cut, ErrorCounts, Latency, LatencySummary, Limits, Progress, RunOptions,
@@ -95,6 +96,9 @@ pub struct UdpResults {
     pub wrong: u64,
     pub round_trips_per_s: f64,
     pub latency: LatencySummary,
+    /// The server's CPU time per datagram answered (with `--server-pid`).
+    #[serde(default)]
+    pub cpu: Option<CpuUse>,
     pub elapsed_s: f64,
     pub partial: bool,
     pub errors: u64,
@@ -134,6 +138,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     });
 
     let latency = Arc::new(Latency::new());
+    let cpu = CpuWatch::start(args.run.server_pid);
     let began = Instant::now();
     let mut sockets = JoinSet::new();
     for index in 0..args.sockets {
@@ -167,6 +172,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         }
     }
     let seconds = began.elapsed().as_secs_f64();
+    let cpu = cpu.map(|watch| watch.finish(all.answered as f64, "datagram"));
     progress.finish();
 
     let results = UdpResults {
@@ -189,6 +195,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         wrong: all.wrong,
         round_trips_per_s: stats::per_second(all.answered, seconds),
         latency: latency.summary(),
+        cpu,
         elapsed_s: limits.start.elapsed().as_secs_f64(),
         partial: limits.partial(),
         errors: all.errors.total(),
@@ -379,6 +386,9 @@ fn summary(results: &UdpResults, options: &RunOptions) -> String {
         text += &format!("wrong       {} answers\n", thousands(results.wrong));
     }
     text += &format!("latency     {}\n", stats::latency_line(&results.latency));
+    if let Some(cpu) = &results.cpu {
+        text += &cpu::summary_line(cpu);
+    }
     text + &stats::summary_tail(
         results.elapsed_s,
         &results.error_kinds,

@@ -8,8 +8,8 @@ use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::thread;
 
-use common::testing::{DEADLINE, Finished, Proc, has_ipv6_loopback, run, unused_port};
 use serde_json::Value;
+use testkit::{DEADLINE, Finished, Proc, has_ipv6_loopback, run, unused_port};
 
 fn loadgen(args: &[&str]) -> Finished {
     run("loadgen", args, b"")
@@ -519,6 +519,32 @@ fn report_writes_both_pages_and_their_charts_from_saved_results() {
          said=accept failed: too many open files (×3)\nsaid=something else (×1)\n",
     )
     .expect("save");
+    // One more run of the same, with strace's table of the server's system calls.
+    let mut profile: Value = serde_json::from_str(&saved.stdout).expect("JSON");
+    profile["round_trips"] = 200.into();
+    std::fs::write(
+        results.0.join("03-echo-syscalls.profile"),
+        profile.to_string(),
+    )
+    .expect("save");
+    std::fs::write(
+        results.0.join("03-echo-syscalls.syscalls"),
+        "% time     seconds  usecs/call     calls    errors syscall\n\
+         ------ ----------- ----------- --------- --------- ----------------\n\
+          60.00    0.006000          30       200           sendto\n\
+          30.00    0.003000          15       200        12 recvfrom\n\
+           5.00    0.000500           5       100           futex\n\
+           5.00    0.000500           5       100           write\n\
+         ------ ----------- ----------- --------- --------- ----------------\n\
+         100.00    0.010000          16       600        12 total\n",
+    )
+    .expect("save");
+    std::fs::write(
+        results.0.join("04-chat-16-python.skip"),
+        "mode=chat\nlabel=python3 scripts/bench/chat_room.py\nconnections=200\n\
+         reason=python3 is not installed\nin_flight=16\n",
+    )
+    .expect("save");
     std::fs::write(
         results.0.join("machine.txt"),
         "date=2026-05-01 10:00 UTC\ncpu=Test CPU\ncores=2\nquick=yes\n",
@@ -559,7 +585,19 @@ fn report_writes_both_pages_and_their_charts_from_saved_results() {
         "{en}"
     );
     assert!(
-        en.contains("`echo-server` holds two descriptors per client"),
+        en.contains("| round trips/s | server CPU per 1,000 |"),
+        "{en}"
+    );
+    // strace's counts, per operation of the run they were counted in.
+    assert!(
+        en.contains(
+            "| `echo-server --threads` | echo | 3.0 system calls per round trip (recvfrom 1.0, \
+             sendto 1.0, futex 0.50, write 0.50) |"
+        ),
+        "{en}"
+    );
+    assert!(
+        en.contains("| `python3 scripts/bench/chat_room.py` | 200 | — | 16 | — | — | — | not run: python3 is not installed"),
         "{en}"
     );
     let zh = std::fs::read_to_string(out.0.join("zh/bench.md")).expect("page");
@@ -577,4 +615,286 @@ fn report_writes_both_pages_and_their_charts_from_saved_results() {
     let missing = loadgen(&["report", "--results", "/no/such/folder", "--out", &out_dir]);
     assert_eq!(missing.code(), Some(1), "{missing:?}");
     assert_eq!(missing.stderr.lines().count(), 1, "{missing:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bench's own servers, CPU per operation and --in-flight
+
+/// A server started by the test itself (the bench's reference echo server, a Python baseline),
+/// on a free port; killed when dropped, so a failing test leaves nothing running.
+struct Baseline {
+    child: std::process::Child,
+    addr: SocketAddr,
+    /// Its standard output, line by line, read on a thread so it never blocks on a full pipe.
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Baseline {
+    /// Starts `program args --port 0` and waits for its first line, `listening on [udp] ADDR`.
+    fn start(program: &std::path::Path, args: &[&str]) -> Baseline {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(program)
+            .args(args)
+            .args(["--port", "0"])
+            .current_dir(testkit::workspace_root())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {}: {error}", program.display()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, lines) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut started = Baseline {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            lines,
+        };
+        let first = started
+            .lines
+            .recv_timeout(DEADLINE)
+            .unwrap_or_else(|_| panic!("{}: no first line", program.display()));
+        started.addr = first
+            .strip_prefix("listening on ")
+            .and_then(|rest| rest.rsplit(' ').next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("{}: first line is {first:?}", program.display()));
+        started
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    /// Ctrl-C (SIGINT), then the exit code, waiting at most the deadline.
+    fn interrupt(mut self) -> Option<i32> {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &self.pid()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        let deadline = std::time::Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.code();
+            }
+            assert!(std::time::Instant::now() < deadline, "no exit after Ctrl-C");
+            thread::sleep(std::time::Duration::from_millis(10)); // polling for exit only
+        }
+    }
+}
+
+impl Drop for Baseline {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The bench's reference echo server, a second program of the loadgen package.
+fn reference_echo() -> PathBuf {
+    let loadgen = testkit::binary("loadgen"); // builds every program of the package
+    loadgen.with_file_name(format!("reference-echo{}", std::env::consts::EXE_SUFFIX))
+}
+
+#[test]
+fn the_reference_echo_server_sends_back_every_byte() {
+    let server = Baseline::start(&reference_echo(), &[]);
+    let mut stream = std::net::TcpStream::connect(server.addr).expect("connect");
+    stream.set_read_timeout(Some(DEADLINE)).expect("time-out");
+    let every_byte: Vec<u8> = (0..=255).collect();
+    stream.write_all(&every_byte).expect("send");
+    let mut answer = vec![0; every_byte.len()];
+    stream.read_exact(&mut answer).expect("the same bytes back");
+    assert_eq!(answer, every_byte);
+
+    let bulk = measure("bulk", server.addr, &["-c", "2", "-b", "4M"]);
+    assert_clean(&bulk);
+    assert_eq!(number(&bulk, "bytes_verified"), 8 << 20);
+    assert_eq!(server.interrupt(), Some(0), "Ctrl-C ends it with 0");
+}
+
+#[test]
+fn cpu_per_operation_appears_in_the_json_when_a_pid_is_given() {
+    let server = Baseline::start(&reference_echo(), &[]);
+    let pid = server.pid();
+    let results = measure(
+        "echo",
+        server.addr,
+        &["-c", "4", "-m", "200", "--server-pid", &pid],
+    );
+    assert_clean(&results);
+    let cpu = &results["cpu"];
+    assert_eq!(cpu["pid"].to_string(), pid, "{results}");
+    assert_eq!(cpu["operation"], "round trip", "{results}");
+    assert_eq!(cpu["operations"], 800.0, "{results}");
+    if std::path::Path::new("/proc/self/stat").exists() {
+        let seconds = cpu["server_s"].as_f64().expect("server seconds");
+        let per_1000 = cpu["server_per_1000_s"].as_f64().expect("per 1,000");
+        assert!(seconds >= 0.0 && (per_1000 - seconds * 1000.0 / 800.0).abs() < 1e-9);
+        assert!(cpu["loadgen_s"].as_f64().is_some(), "{results}");
+        assert_eq!(cpu["unavailable"], Value::Null, "{results}");
+    } else {
+        assert!(cpu["unavailable"].as_str().is_some(), "{results}");
+    }
+    let text = loadgen(&[
+        "echo",
+        "--port",
+        &server.addr.port().to_string(),
+        "-m",
+        "10",
+        "--server-pid",
+        &pid,
+    ]);
+    assert!(text.stdout.contains("\nserver CPU  "), "{text:?}");
+
+    // Without --server-pid: no CPU; a pid that is not running: a reason, not a number.
+    let without = measure("echo", server.addr, &["-m", "5"]);
+    assert_eq!(without["cpu"], Value::Null, "{without}");
+    let gone = measure(
+        "echo",
+        server.addr,
+        &["-m", "5", "--server-pid", "999999999"],
+    );
+    assert_eq!(gone["cpu"]["server_s"], Value::Null, "{gone}");
+    assert!(gone["cpu"]["unavailable"].as_str().is_some(), "{gone}");
+}
+
+/// A chat "server" that greets every client and counts the lines it receives, but never
+/// forwards one: nothing ever arrives, so a sender with --in-flight N must stop at N lines.
+/// Each client's count comes out on the channel when the client leaves.
+fn silent_chat_server() -> (SocketAddr, std::sync::mpsc::Receiver<usize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (counts, counted) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for _ in 0..2 {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let counts = counts.clone();
+            thread::spawn(move || {
+                stream.set_read_timeout(Some(DEADLINE)).expect("deadline");
+                stream.write_all(b"welcome\n").expect("greet");
+                let mut received = Vec::new();
+                let _ = stream.read_to_end(&mut received); // until loadgen leaves
+                let lines = received.iter().filter(|&&byte| byte == b'\n').count();
+                let _ = counts.send(lines);
+            });
+        }
+    });
+    (addr, counted)
+}
+
+#[test]
+fn in_flight_bounds_the_lines_on_their_way() {
+    // Nothing arrives: the one sender sends 3 lines, waits, and gives up after --timeout.
+    let (addr, counted) = silent_chat_server();
+    let results = measure(
+        "chat",
+        addr,
+        &[
+            "-c",
+            "2",
+            "-k",
+            "1",
+            "-m",
+            "10",
+            "--in-flight",
+            "3",
+            "--timeout",
+            "0.5",
+            "--drain",
+            "0.1",
+        ],
+    );
+    assert_eq!(number(&results, "sent"), 3, "{results}");
+    assert_eq!(number(&results, "max_in_flight"), 3, "{results}");
+    assert_eq!(
+        results["error_kinds"]["in flight: no line reached the watching client in time"], 1,
+        "{results}"
+    );
+    let mut lines: Vec<usize> = (0..2)
+        .map(|_| counted.recv_timeout(DEADLINE).expect("a count"))
+        .collect();
+    lines.sort_unstable();
+    assert_eq!(lines, [0, 3], "the server received exactly 3 lines");
+
+    // The real room: lines arrive, and never more than 2 of a sender's are on their way.
+    let (_server, addr) = Proc::start_server("chat-server", &[]);
+    let results = measure(
+        "chat",
+        addr,
+        &["-c", "4", "-k", "2", "-m", "30", "--in-flight", "2"],
+    );
+    assert_clean(&results);
+    assert_eq!(number(&results, "lost"), 0, "{results}");
+    assert_eq!(results["in_flight"], 2, "{results}");
+    let most = number(&results, "max_in_flight");
+    assert!((1..=2).contains(&most), "{results}");
+}
+
+/// `python3`, if this machine has it.
+fn python() -> Option<PathBuf> {
+    let found = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())?;
+    let path = String::from_utf8(found.stdout).ok()?;
+    Some(PathBuf::from(path.trim()))
+}
+
+#[test]
+fn the_python_baselines_speak_like_the_rust_servers() {
+    let Some(python) = python() else {
+        println!("note: python3 is not installed; the Python baselines were not tested");
+        return;
+    };
+    let script = |name: &str| format!("scripts/bench/{name}");
+
+    let echo = Baseline::start(&python, &[&script("echo_server.py")]);
+    let results = measure("echo", echo.addr, &["-c", "5", "-m", "50", "-s", "1000"]);
+    assert_clean(&results);
+    assert_eq!(number(&results, "round_trips"), 250);
+    let bulk = measure("bulk", echo.addr, &["-b", "2M"]);
+    assert_clean(&bulk);
+    assert_eq!(echo.interrupt(), Some(0), "Ctrl-C ends it with 0");
+
+    // The room greets with a line, prefixes every line with its sender's name, and sends it
+    // to everyone else: what loadgen checks.
+    let chat = Baseline::start(&python, &[&script("chat_room.py")]);
+    let results = measure(
+        "chat",
+        chat.addr,
+        &["-c", "6", "-k", "3", "-m", "40", "--in-flight", "4"],
+    );
+    assert_clean(&results);
+    assert_eq!(number(&results, "delivered"), 3 * 40 * 5, "{results}");
+    assert_eq!(number(&results, "cut_off"), 0, "{results}");
+    assert_eq!(chat.interrupt(), Some(0));
+
+    // The tutorial's UDP server: a line printed per datagram, and its fixed answer.
+    let mut udp = Baseline::start(&python, &[&script("udp_server.py")]);
+    let results = measure("udp", udp.addr, &["-c", "2", "-m", "10"]);
+    assert_clean(&results);
+    assert_eq!(number(&results, "answered"), 20);
+    assert_eq!(
+        testkit::tutorials::udp_exchange(udp.addr, "你好"),
+        testkit::tutorials::UDP_ANSWER
+    );
+    let lines = std::mem::replace(&mut udp.lines, std::sync::mpsc::channel().1);
+    assert_eq!(udp.interrupt(), Some(0));
+    let printed: Vec<String> = lines.try_iter().collect();
+    assert!(
+        printed.iter().any(|line| line.ends_with("的数据: 你好")),
+        "{printed:?}"
+    );
 }
