@@ -66,9 +66,6 @@ pub struct Connection {
 
 impl Connection {
     pub fn new(stream: TcpStream) -> Connection {
-        // Lines go out in batches already: Nagle's algorithm, which holds a small write back
-        // until the previous one is acknowledged, would only add delay (up to 40 ms).
-        let _ = stream.set_nodelay(true);
         Connection {
             stream,
             writing: Mutex::new(()),

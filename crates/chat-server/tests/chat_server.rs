@@ -417,7 +417,8 @@ fn a_huge_paste_reaches_every_steady_reader_and_nobody_is_cut_off() {
 fn a_line_before_an_over_long_one_in_the_same_read_is_not_held_back() {
     let (_server, addr) = start(&["--max-line", "10"]);
     let [mut ann, mut bob] = room(addr, 2).try_into().ok().expect("two members");
-    ann.client.send_bytes(format!("hi\n{}\n", "x".repeat(20)).as_bytes());
+    ann.client
+        .send_bytes(format!("hi\n{}\n", "x".repeat(20)).as_bytes());
     bob.hears(&format!("{}: hi", ann.name)); // now, not with ann's next line
     ann.hears("! that line was longer than 10 bytes; nobody got it");
 }

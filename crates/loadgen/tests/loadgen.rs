@@ -854,10 +854,11 @@ fn python() -> Option<PathBuf> {
 
 #[test]
 fn the_python_baselines_speak_like_the_rust_servers() {
-    let Some(python) = python() else {
-        println!("note: python3 is not installed; the Python baselines were not tested");
+    let python = python();
+    if !testkit::can_run("python3", python.is_some(), "python3 is not installed") {
         return;
-    };
+    }
+    let Some(python) = python else { return };
     let script = |name: &str| format!("scripts/bench/{name}");
 
     let echo = Baseline::start(&python, &[&script("echo_server.py")]);

@@ -73,8 +73,8 @@ fn serve(args: &Args) -> Result<(), Failure> {
     // Only now say that the server is ready: a Ctrl-C from here on is caught.
     println!("listening on udp {}", socket.local_addr()?);
 
-    // From here on, log lines are written by a thread of their own, so that client threads
-    // never wait for the terminal (common::log explains why).
+    // From here on, log lines are written by a thread of their own, so that answering a
+    // datagram never waits for the terminal (common::log explains why).
     let _logger = common::Logger::start();
     // ANCHOR_END: ctrl-c
 
