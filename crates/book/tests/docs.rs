@@ -2,7 +2,7 @@
 //!
 //! - every code excerpt, the fenced block after `<!-- excerpt: FILE#ANCHOR -->`, equals the
 //!   region between `// ANCHOR: ANCHOR` and `// ANCHOR_END: ANCHOR` in FILE (mdBook's anchor
-//!   syntax); `BLESS=1 cargo test -p common --test docs` rewrites excerpts from the code;
+//!   syntax); `BLESS=1 cargo test -p book --test docs` rewrites excerpts from the code;
 //! - every terminal transcript, the fenced block after `<!-- transcript: NAME -->`, is produced
 //!   by a test (a test file, in `crates/*/tests` or `exercises/checker/tests`, names it and
 //!   checks it with `testkit::check_transcript`);
