@@ -7,18 +7,20 @@
 //! fails with everything the program printed so far when the deadline passes.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::process::{ChildStdin, Command, ExitStatus};
 use std::sync::{Mutex, PoisonError};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::thread;
+use std::time::Duration;
 
 use common::strip_line_end;
 
+mod process;
 pub mod tutorials;
+
+pub use process::{Input, Running, Waited, describe_exit, listening_addr, reachable};
 
 /// The longest a test waits for any one thing. Generous, because CI machines are slow; a
 /// passing test never waits this long.
@@ -68,14 +70,11 @@ pub fn binary(package: &str) -> PathBuf {
 }
 
 /// A running lesson program with piped standard input, output and error. Killed when dropped,
-/// so a failing test leaves nothing running.
+/// so a failing test leaves nothing running. It fails the test (with everything the program
+/// printed so far) when what it waits for does not come before [`DEADLINE`].
 pub struct Proc {
     name: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-    stderr: Option<JoinHandle<String>>,
+    running: Running,
 }
 
 /// How a program ended and everything it printed.
@@ -107,51 +106,11 @@ impl Proc {
 
     /// Starts the program, and reads at most `most_lines` of its output.
     fn spawn_reading(package: &str, args: &[&str], most_lines: usize) -> Proc {
-        let mut child = Command::new(binary(package))
-            .args(args)
-            .env("RUST_BACKTRACE", "1") // a panic would show its backtrace, and fail the tests
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+        let running = Running::start(binary(package), args, Input::Pipe, most_lines)
             .unwrap_or_else(|error| panic!("cannot start {package}: {error}"));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut stderr = child.stderr.take().expect("piped stderr");
-        let (sender, lines) = channel();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = Vec::new();
-            for read in 1..=most_lines {
-                if !matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&line);
-                let text = text.trim_end_matches(['\n', '\r']).to_string();
-                if read == most_lines {
-                    // Closed before the test sees the line, so that anything the program
-                    // prints after it surely finds the pipe closed.
-                    drop(reader);
-                    let _ = sender.send(text);
-                    break;
-                }
-                if sender.send(text).is_err() {
-                    break;
-                }
-                line.clear();
-            }
-        });
-        let stderr = thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = stderr.read_to_end(&mut text);
-            String::from_utf8_lossy(&text).into_owned()
-        });
         Proc {
             name: format!("{package} {}", args.join(" ")),
-            stdin: child.stdin.take(),
-            child,
-            lines,
-            seen: Vec::new(),
-            stderr: Some(stderr),
+            running,
         }
     }
 
@@ -164,45 +123,26 @@ impl Proc {
         }
         let mut server = Proc::spawn(package, &all);
         let first = server.next_line();
-        let addr = first
-            .strip_prefix("listening on ")
-            .and_then(|rest| rest.rsplit(' ').next())
-            .and_then(|addr| addr.parse().ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "{}: first line is not 'listening on ADDR': {first:?}",
-                    server.name
-                )
-            });
+        let Some(addr) = listening_addr(&first) else {
+            server.fail(&format!("first line is not 'listening on ADDR': {first:?}"));
+        };
         (server, addr)
     }
 
     /// The next line of standard output; fails the test if none comes before the deadline.
     pub fn next_line(&mut self) -> String {
-        match self.lines.recv_timeout(DEADLINE) {
-            Ok(line) => {
-                self.seen.push(line.clone());
-                line
-            }
-            Err(RecvTimeoutError::Timeout) => self.fail("no output line before the deadline"),
-            Err(RecvTimeoutError::Disconnected) => self.fail("standard output closed"),
+        match self.running.next_line(DEADLINE) {
+            Ok(line) => line,
+            Err(Waited::TimedOut) => self.fail("no output line before the deadline"),
+            Err(Waited::Closed) => self.fail("standard output closed"),
         }
     }
 
     /// Reads lines until one matches `wanted`, and returns it.
     pub fn wait_for_line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if wanted(&line) {
-                        return line;
-                    }
-                }
-                Err(_) => self.fail("the expected line never came"),
-            }
+        match self.running.wait_for_line(wanted, DEADLINE) {
+            Ok(line) => line,
+            Err(_) => self.fail("the expected line never came"),
         }
     }
 
@@ -213,12 +153,12 @@ impl Proc {
 
     /// Every line of standard output read so far.
     pub fn seen(&self) -> &[String] {
-        &self.seen
+        self.running.seen()
     }
 
     /// Writes to the program's standard input.
     pub fn write_stdin(&mut self, data: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("stdin still open");
+        let stdin = self.running.stdin().expect("stdin still open");
         stdin
             .write_all(data)
             .and_then(|()| stdin.flush())
@@ -227,17 +167,17 @@ impl Proc {
 
     /// Takes the program's standard input, e.g. to write to it from another thread.
     pub fn take_stdin(&mut self) -> ChildStdin {
-        self.stdin.take().expect("stdin still open")
+        self.running.take_stdin().expect("stdin still open")
     }
 
     /// Closes standard input: the program sees end of input.
     pub fn close_stdin(&mut self) {
-        self.stdin = None;
+        drop(self.running.take_stdin());
     }
 
     /// The process id, e.g. to stop it with a signal.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.running.pid()
     }
 
     /// Sends SIGINT, what pressing Ctrl-C in a terminal does.
@@ -251,7 +191,7 @@ impl Proc {
     }
 
     fn signal(&self, name: &str) {
-        let pid = self.child.id().to_string();
+        let pid = self.pid().to_string();
         let status = Command::new("kill")
             .args([&format!("-{name}"), &pid])
             .status()
@@ -268,65 +208,36 @@ impl Proc {
     /// Waits for the program to exit by itself, its standard input still open, and returns
     /// all it printed.
     pub fn wait_for_exit(mut self) -> Finished {
-        let deadline = Instant::now() + DEADLINE;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                self.fail("the program did not exit before the deadline");
-            }
-            thread::sleep(Duration::from_millis(10)); // polling for exit, not synchronising
+        let Ok(status) = self.running.wait_for_exit(DEADLINE) else {
+            self.fail("the program did not exit before the deadline");
         };
-        // Standard output ends when the process does; collect what is left.
-        while let Ok(line) = self.lines.recv_timeout(DEADLINE) {
-            self.seen.push(line);
-        }
-        let stderr = self
-            .stderr
-            .take()
-            .map(|t| t.join().unwrap_or_default())
-            .unwrap_or_default();
-        let mut stdout = self.seen.join("\n");
+        let mut stdout = self.running.seen().join("\n");
         if !stdout.is_empty() {
             stdout.push('\n');
         }
         Finished {
             status,
             stdout,
-            stderr,
+            stderr: self.running.stderr(),
         }
     }
 
     fn fail(&mut self, what: &str) -> ! {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let stderr = self
-            .stderr
-            .take()
-            .map(|t| t.join().unwrap_or_default())
-            .unwrap_or_default();
+        self.running.kill();
+        let _ = self.running.wait_for_exit(Duration::from_secs(1));
         panic!(
-            "{}: {what}\n--- stdout so far ---\n{}\n--- stderr ---\n{stderr}",
+            "{}: {what}\n--- stdout so far ---\n{}\n--- stderr ---\n{}",
             self.name,
-            self.seen.join("\n")
+            self.running.seen().join("\n"),
+            self.running.stderr()
         );
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
     }
 }
 
 /// Runs a client to the end with `stdin` as its input, like `printf '...' | program args`.
 pub fn run(package: &str, args: &[&str], stdin: &[u8]) -> Finished {
     let mut program = Proc::spawn(package, args);
-    let mut pipe = program.stdin.take().expect("piped stdin");
+    let mut pipe = program.take_stdin();
     let input = stdin.to_vec();
     // A separate thread, so a large input cannot dead-lock against the program's output.
     // An error only means the program stopped reading (after `q`, say): fine.
