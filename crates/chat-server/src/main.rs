@@ -214,8 +214,9 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
             Ok(Received::Paused) => true,
             Ok(Received::TooLong) => {
                 say(room, id, &mut batch, false, args.quiet); // what came before it first
-                let refusal =
-                    format!("! that line was longer than {max_line} bytes; nobody got it");
+                let refusal = format!(
+                    "! that line was longer than {max_line} bytes; nobody got it, send it in shorter lines"
+                );
                 if let Some(name) = room.answer(id, &refusal) {
                     common::log!(
                         "received from {name}: a line longer than {max_line} bytes, refused"

@@ -216,7 +216,7 @@ fn an_over_long_line_is_refused_to_its_sender_only() {
     ann.say("0123456789"); // 10 bytes: fine
     bob.hears(&format!("{}: 0123456789", ann.name));
     ann.say("0123456789A");
-    ann.hears("! that line was longer than 10 bytes; nobody got it");
+    ann.hears("! that line was longer than 10 bytes; nobody got it, send it in shorter lines");
     server.wait_for("a line longer than 10 bytes, refused");
     ann.say("short");
     bob.hears(&format!("{}: short", ann.name)); // and not the long line
@@ -420,5 +420,5 @@ fn a_line_before_an_over_long_one_in_the_same_read_is_not_held_back() {
     ann.client
         .send_bytes(format!("hi\n{}\n", "x".repeat(20)).as_bytes());
     bob.hears(&format!("{}: hi", ann.name)); // now, not with ann's next line
-    ann.hears("! that line was longer than 10 bytes; nobody got it");
+    ann.hears("! that line was longer than 10 bytes; nobody got it, send it in shorter lines");
 }

@@ -104,7 +104,10 @@ fn an_over_long_line_gets_the_servers_error_and_the_conversation_goes_on() {
     assert_eq!(session.code(), Some(0), "{session:?}");
     let printed = replies(&session);
     assert_eq!(printed.len(), 2, "{printed:?}");
-    assert_eq!(printed[0], "error: line longer than 65536 bytes");
+    assert_eq!(
+        printed[0],
+        "error: line longer than 65536 bytes; send shorter lines, or start the server with a larger --max-line"
+    );
     assert_eq!(message(printed[1]), "after");
 }
 

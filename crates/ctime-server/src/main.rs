@@ -66,6 +66,10 @@ struct Args {
     /// benchmark
     #[arg(long, short)]
     quiet: bool,
+
+    /// The longest line the server accepts, in bytes; a longer one gets an error line
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_LINE as u32, value_parser = clap::value_parser!(u32).range(1..=16 * 1024 * 1024))]
+    max_line: u32,
 }
 
 /// The two reply forms of the tutorials.
@@ -175,7 +179,8 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shu
 /// The loop of step 5. An error (such as a client that reset the connection) ends it.
 fn answer_lines(stream: &TcpStream, peer: SocketAddr, args: &Args) -> io::Result<()> {
     // `&TcpStream` both reads and writes: the message reader gets one, the replies the other.
-    let mut requests = MessageReader::with_pause(stream, MAX_LINE, args.pause);
+    let max_line = args.max_line as usize;
+    let mut requests = MessageReader::with_pause(stream, max_line, args.pause);
     let mut replies = stream;
     let mut message = Vec::new();
     loop {
@@ -185,8 +190,11 @@ fn answer_lines(stream: &TcpStream, peer: SocketAddr, args: &Args) -> io::Result
             Received::Line => b"\n",
             Received::Paused => b"", // the tutorials' clients: no `\n` in, none out
             Received::TooLong => {
-                common::log!("received from {peer}: a line longer than {MAX_LINE} bytes, skipped");
-                let refusal = format!("error: line longer than {MAX_LINE} bytes\n");
+                common::log!("received from {peer}: a line longer than {max_line} bytes, skipped");
+                let refusal = format!(
+                    "error: line longer than {max_line} bytes; send shorter lines, or start the \
+                     server with a larger --max-line\n"
+                );
                 replies.write_all(refusal.as_bytes())?;
                 continue;
             }

@@ -344,7 +344,7 @@ fn an_over_long_line_gets_an_error_line_and_the_next_line_is_served() {
     let mut raw = Raw::connect(addr);
     let huge = vec![b'x'; 1024 * 1024]; // 1 MiB, sixteen times the limit
     raw.send(&[&huge[..], b"\nafter\n"].concat());
-    assert_eq!(raw.reply(), b"error: line longer than 65536 bytes\n");
+    assert_eq!(raw.reply(), b"error: line longer than 65536 bytes; send shorter lines, or start the server with a larger --max-line\n");
     assert_bracketed(&raw.reply(), b"after");
     let logged = server.wait_for("received from");
     assert!(
@@ -470,4 +470,14 @@ fn quiet_logs_no_line_per_message_but_still_answers() {
         "{finished:?}"
     );
     assert!(!finished.stdout.contains("received"), "{finished:?}");
+}
+
+#[test]
+fn a_line_of_exactly_the_limit_is_accepted_with_either_line_end() {
+    let (_server, addr) = start(&["--max-line", "10"]);
+    let mut raw = Raw::connect(addr);
+    raw.send(b"0123456789\r\n0123456789\n01234567890\r\n");
+    assert_bracketed(&raw.reply(), b"0123456789");
+    assert_bracketed(&raw.reply(), b"0123456789");
+    assert!(raw.reply().starts_with(b"error: line longer than 10 bytes"));
 }

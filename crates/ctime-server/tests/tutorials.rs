@@ -74,7 +74,10 @@ fn an_endless_message_without_newline_gets_the_limit_error_and_the_connection_go
     let mut client = LineClient::connect(addr);
     // 1 MiB with no newline and no pause: over the 64 KiB limit long before it ends.
     client.send_bytes(&vec![b'x'; 1024 * 1024]);
-    assert_eq!(client.line(), "error: line longer than 65536 bytes");
+    assert_eq!(
+        client.line(),
+        "error: line longer than 65536 bytes; send shorter lines, or start the server with a larger --max-line"
+    );
     client.send("still here");
     assert!(client.line().ends_with("] still here"));
 }
