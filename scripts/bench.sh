@@ -57,8 +57,6 @@ fi
 # Python's own default for an output that is a pipe: print() fills a buffer first.
 # PYTHONUNBUFFERED, if the environment sets it, would make it write each line in two calls.
 py=(env -u PYTHONUNBUFFERED "$python")
-no_python="python3 is not installed here, so the Python baselines could not run"
-no_python_zh="这台机器没有安装 python3，所以 Python 基准无法运行"
 strace=""
 [ "$quick" = no ] && strace=$(command -v strace || true)
 
@@ -168,7 +166,7 @@ measure() {
     why=$(tail -n 1 "$file.err")
     echo "failed: $why" >&2
     rm -f "$file.json"
-    skip "$name" "$mode" "$label" "$connections" "loadgen failed: $why" "loadgen 失败：$why"
+    skip "$name" "$mode" "$label" "$connections" loadgen-failed "error=$why"
   fi
 }
 
@@ -207,15 +205,22 @@ udp_drops() {
                  else if (at) print $at }' /proc/net/snmp 2> /dev/null || true
 }
 
-# skip NAME MODE LABEL CONNECTIONS REASON REASON-IN-CHINESE [KEY=VALUE...]: a scenario that
-# cannot run here, and why (in both languages of the book).
+# skip NAME MODE LABEL CONNECTIONS REASON [KEY=VALUE...]: a scenario that cannot run here.
+# The script names the reason with a code, and gives its details as KEY=VALUE fields;
+# `loadgen report` puts it in words in each language of the book (the `reason` macro of
+# crates/loadgen/templates/*.md; the codes are `Reason` in crates/loadgen/src/report/folder.rs):
+#   no-python3                                     python3 is not installed
+#   open-file-limit nofile= nofile_hard= needed=   `ulimit -n` is too low for the scenario
+#   process-limit nproc=                           `ulimit -u` is too low for a thread each
+#   loadgen-failed error=                          loadgen failed (its last line on stderr)
+# A chat scenario adds in_flight=.
 skip() {
   scenario=$((scenario + 1))
   local file
   file=$(printf '%s/%02d-%s' "$results" "$scenario" "$1")
-  printf 'mode=%s\nlabel=%s\nconnections=%s\nreason=%s\nreason_zh=%s\n' "$2" "$3" "$4" "$5" "$6" > "$file.skip"
-  [ $# -gt 6 ] && printf '%s\n' "${@:7}" >> "$file.skip"
-  printf '== %-44s %-5s %6s ... skipped: %s\n' "$3" "$2" "$4" "$5" >&2
+  printf 'mode=%s\nlabel=%s\nconnections=%s\nreason=%s\n' "$2" "$3" "$4" "$5" > "$file.skip"
+  [ $# -gt 5 ] && printf '%s\n' "${@:6}" >> "$file.skip"
+  printf '== %-44s %-5s %6s ... skipped: %s\n' "$3" "$2" "$4" "${*:5}" >&2
 }
 
 # ---------------------------------------------------------------------------------------
@@ -230,24 +235,20 @@ else
   ulimit -n "$hard" || true
 fi
 files=$(ulimit -n)
+# 10,000 connections, and a few files more for everything else.
+needed_files=10240
 big_ok=yes
-big_why=""
-big_why_zh=""
-if [ "$files" != unlimited ] && [ "$files" -lt 10240 ]; then
+if [ "$files" != unlimited ] && [ "$files" -lt "$needed_files" ]; then
   big_ok=no
-  big_why="the open-file limit is $files (hard limit $hard), and 10,000 connections need 10,240; raise it with ulimit -Hn as root"
-  big_why_zh="打开文件数上限是 $files（硬上限 $hard），而 10,000 个连接需要 10,240；请以 root 身份用 ulimit -Hn 提高它"
-  echo "note: $big_why" >&2
+  big_reason=(open-file-limit "nofile=$files" "nofile_hard=$hard" "needed=$needed_files")
+  echo "note: the open-file limit is $files (hard limit $hard), below $needed_files: the 10,000-connection scenarios will not run; raise it with ulimit -Hn as root" >&2
 fi
 # A thread per connection: 10,000 threads.
-threads_ok=$big_ok
-threads_why=$big_why
-threads_why_zh=$big_why_zh
+threads_ok=yes
 processes=$(ulimit -u)
-if [ "$processes" != unlimited ] && [ "$processes" -lt 10240 ]; then
+if [ "$processes" != unlimited ] && [ "$processes" -lt "$needed_files" ]; then
   threads_ok=no
-  threads_why="the process limit (ulimit -u) is $processes, and a thread per connection needs 10,000 threads"
-  threads_why_zh="进程数上限（ulimit -u）是 $processes，而每个连接一个线程需要 10,000 个线程"
+  threads_reason=(process-limit "nproc=$processes")
 fi
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1)
@@ -324,11 +325,11 @@ echo_run() { # echo_run NAME LABEL CONNECTIONS MESSAGES
   local name=$1 label=$2 connections=$3 messages=$4 expect=same
   [ "${label%% *}" = async-echo-server ] && expect=upper
   if [ "${label%% *}" = python3 ] && [ -z "$python" ]; then
-    skip "$name" echo "$label" "$connections" "$no_python" "$no_python_zh"
+    skip "$name" echo "$label" "$connections" no-python3
   elif [ "$connections" -ge 10000 ] && [ "$big_ok" = no ]; then
-    skip "$name" echo "$label" "$connections" "$big_why" "$big_why_zh"
+    skip "$name" echo "$label" "$connections" "${big_reason[@]}"
   elif [ "$connections" -ge 10000 ] && [ "$threads_ok" = no ] && [ "${label%% *}" != async-echo-server ]; then
-    skip "$name" echo "$label" "$connections" "$threads_why" "$threads_why_zh"
+    skip "$name" echo "$label" "$connections" "${threads_reason[@]}"
   else
     measure "$name" echo "$label" "$connections" "${echo_port[$label]}" \
       -c "$connections" -m "$messages" --expect "$expect" "${limit[@]}"
@@ -393,7 +394,7 @@ if [ -n "$python" ]; then
   bulk_run bulk-64k-python "$py_echo" "$bulk_big" "$server_port"
   stop_server "$server_pid"
 else
-  skip bulk-64k-python bulk "$py_echo" 1 "$no_python" "$no_python_zh"
+  skip bulk-64k-python bulk "$py_echo" 1 no-python3
 fi
 
 # ---------------------------------------------------------------------------------------
@@ -409,7 +410,7 @@ fi
 chat_run() { # chat_run NAME LABEL PORT IN-FLIGHT LINES
   local name=$1 label=$2 port=$3 in_flight=$4 lines=$5
   if [ -z "$port" ]; then
-    skip "$name" chat "$label" "$chat_clients" "$no_python" "$no_python_zh" "in_flight=$in_flight"
+    skip "$name" chat "$label" "$chat_clients" no-python3 "in_flight=$in_flight"
     return
   fi
   measure "$name" chat "$label" "$chat_clients" "$port" -c "$chat_clients" -k "$chat_senders" \
@@ -457,7 +458,7 @@ udp_quiet=$server_port
 udp_run() { # udp_run NAME LABEL PORT
   local name=$1 label=$2 port=$3
   if [ -z "$port" ]; then
-    skip "$name" udp "$label" "$udp_sockets" "$no_python" "$no_python_zh"
+    skip "$name" udp "$label" "$udp_sockets" no-python3
     return
   fi
   measure "$name" udp "$label" "$udp_sockets" "$port" -c "$udp_sockets" -m "$udp_datagrams" \
@@ -478,7 +479,7 @@ start_server "$bin/udp-server" --echo --buf-size 65536 --quiet
 for pair in $udp_loss_counts; do
   sockets=${pair%%:*}
   if [ "$sockets" -ge 10000 ] && [ "$big_ok" = no ]; then
-    skip "udp-loss-$sockets" udp "udp-server --echo --buf-size 65536 --quiet" "$sockets" "$big_why" "$big_why_zh"
+    skip "udp-loss-$sockets" udp "udp-server --echo --buf-size 65536 --quiet" "$sockets" "${big_reason[@]}"
     continue
   fi
   measure "udp-loss-$sockets" udp "udp-server --echo --buf-size 65536 --quiet" "$sockets" "$server_port" \

@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// The lesson's port, the one tutorial 004's asyncio server uses.
-const DEFAULT_PORT: u16 = 8888;
+const DEFAULT_PORT: u16 = common::ports::ASYNC_ECHO;
 
 /// The server this client talks to, named in the hint when nobody answers.
 const SERVER_PACKAGE: &str = "async-echo-server";

@@ -11,17 +11,15 @@
 //! Ctrl-C stops accepting clients, gives the open connections `--grace` seconds to finish,
 //! closes whatever is left, and exits.
 
-use std::future::{Future, poll_fn};
 use std::io::{self, IsTerminal};
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 use clap::Parser;
-use common::{Failure, HostPort};
+use common::{Failure, HostPort, ctrl_c_from_now};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal;
@@ -31,7 +29,7 @@ use tokio::time::{sleep, timeout};
 use tracing::{Level, error, info, warn};
 
 /// The lesson's port, the one tutorial 004's asyncio server uses.
-const DEFAULT_PORT: u16 = 8888;
+const DEFAULT_PORT: u16 = common::ports::ASYNC_ECHO;
 
 /// Bytes read per call. The tutorial's asyncio server reads at most 100 (`reader.read(100)`);
 /// this one uses the 1024 of the other lessons, so that lessons 1 and 6 compare like with
@@ -298,38 +296,3 @@ async fn refuse(mut stream: TcpStream) {
     let _ = timeout(REFUSAL_LINGER, politely).await;
 }
 // ANCHOR_END: refuse
-
-// ANCHOR: ctrl-c-from-now
-/// Listens for Ctrl-C (and SIGTERM) from now on, and returns a future that completes when
-/// one comes.
-///
-/// Futures are lazy: `signal::ctrl_c()` does nothing, not even install its handler, until it is
-/// first polled. Until then Ctrl-C kills the process the old way. So it is polled once here,
-/// before the server says `listening on`, and a Ctrl-C right after that line is caught too.
-async fn ctrl_c_from_now() -> io::Result<impl Future<Output = ()>> {
-    let mut ctrl_c = Box::pin(signal::ctrl_c());
-    let pressed = match poll_fn(|context| Poll::Ready(ctrl_c.as_mut().poll(context))).await {
-        Poll::Ready(result) => {
-            result?; // the handler could not be installed
-            true
-        }
-        Poll::Pending => false, // installed, and waiting: the usual case
-    };
-    // SIGTERM (what `kill`, systemd and Docker send) stops the server the same way. Unlike
-    // `ctrl_c()`, `signal()` installs its handler at once. Windows has no SIGTERM.
-    #[cfg(unix)]
-    let mut terminate = signal::unix::signal(signal::unix::SignalKind::terminate())?;
-    Ok(async move {
-        if pressed {
-            return;
-        }
-        #[cfg(unix)]
-        tokio::select! {
-            _ = ctrl_c => {} // after a first poll that installed it, it cannot fail
-            _ = terminate.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
-    })
-}
-// ANCHOR_END: ctrl-c-from-now

@@ -22,7 +22,7 @@ use clap::Parser;
 use common::{Failure, HostPort, MessageReader, Prompt, Received, exit_code};
 
 /// The lesson's port, the one tutorial 004 uses.
-const DEFAULT_PORT: u16 = 9003;
+const DEFAULT_PORT: u16 = common::ports::CHAT;
 
 /// The server this client talks to, named in the hint when nobody answers.
 const SERVER_PACKAGE: &str = "chat-server";

@@ -28,7 +28,7 @@ use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 use room::{Connection, Joined, Limits, Refused, Room};
 
 /// The lesson's port, the one tutorial 004 uses.
-const DEFAULT_PORT: u16 = 9003;
+const DEFAULT_PORT: u16 = common::ports::CHAT;
 
 /// Tutorial 004's greeting ("welcome to the chat room!").
 const WELCOME: &str = "欢迎来到聊天室!";

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::io;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// The exit codes of every lesson program, so scripts (and teachers) can tell failures apart.
 pub mod exit_code {
@@ -118,6 +119,27 @@ impl Failure {
         }
     }
 
+    /// A wait that ran out: `what` happened in time (e.g. "no complete reply from the server
+    /// within 30s"), exit code 6, and the hint every client gives for its `--timeout`.
+    pub fn timed_out(what: impl Into<String>) -> Self {
+        Failure::custom(
+            what,
+            Some("if the server is only slow, wait longer with --timeout SECONDS".into()),
+            exit_code::TIMED_OUT,
+        )
+    }
+
+    /// A send that failed: the server took nothing for `timeout` (the socket's write
+    /// time-out), or the connection broke.
+    pub fn cannot_send(error: &io::Error, timeout: Duration) -> Self {
+        if timed_out(error) {
+            return Failure::timed_out(format!(
+                "cannot send to the server: it took nothing for {timeout:?}"
+            ));
+        }
+        Failure::new("cannot send to the server", error)
+    }
+
     /// The exit code this failure ends the program with.
     pub fn code(&self) -> u8 {
         self.code
@@ -219,6 +241,15 @@ fn is_closed_output(panic_message: &str) -> bool {
         "(os error 32)"
     };
     panic_message.starts_with("failed printing to stdout") && panic_message.ends_with(CLOSED_PIPE)
+}
+
+/// True for the error of a read or a write that waited its whole time-out (Python's
+/// `socket.timeout`): `WouldBlock` on Linux and macOS, `TimedOut` on Windows.
+pub fn timed_out(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// An I/O error in plain words: "connection refused", not

@@ -13,23 +13,30 @@
 //! - [`MessageReader`]: the next message from a stream (a `\n` or a pause ends it), with a
 //!   size limit;
 //! - [`send_all`] and [`recv_exact`]: the send and receive loops of tutorial 000, spelled out;
+//! - [`ports`]: every lesson's default port, and which tutorial uses it;
+//! - with the `async` feature, `ctrl_c_from_now`: Ctrl-C and SIGTERM for tokio programs.
 //!
 //! The socket calls a lesson teaches (`bind`, `listen`, `accept`, `connect`, `read`, `write`,
 //! `shutdown`, `close`) are never hidden in here: they stay in each lesson's `main.rs`.
 
+#[cfg(feature = "async")]
+mod async_ctrl_c;
 mod cli;
 mod failure;
 mod input;
 mod lines;
 pub mod log;
 mod loops;
+pub mod ports;
 mod preview;
 mod shutdown;
 
+#[cfg(feature = "async")]
+pub use async_ctrl_c::ctrl_c_from_now;
 pub use cli::{HostPort, parse_seconds};
 pub use failure::{
     CLOSED_OUTPUT_STATUS, Failure, QuietStdout, describe, exit_code, exit_with,
-    stop_quietly_on_closed_output,
+    stop_quietly_on_closed_output, timed_out,
 };
 pub use input::Prompt;
 pub use lines::{MessageReader, PAUSE, ReadTimeout, Received};

@@ -135,7 +135,7 @@ impl<S: ReadTimeout> MessageReader<S> {
                 Ok(0) => return Ok(self.limited(message, Received::Line)),
                 Ok(count) => self.end = count,
                 // The read time-out: the sender paused in the middle of a message.
-                Err(error) if half_received && is_time_out(&error) => {
+                Err(error) if half_received && crate::timed_out(&error) => {
                     if too_long {
                         return Ok(Received::TooLong);
                     }
@@ -174,11 +174,6 @@ impl<S: ReadTimeout> MessageReader<S> {
     }
 }
 // ANCHOR_END: reader
-
-/// A read that gave up after its time-out: `WouldBlock` on Unix, `TimedOut` on Windows.
-fn is_time_out(error: &io::Error) -> bool {
-    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
-}
 
 #[cfg(test)]
 mod tests {

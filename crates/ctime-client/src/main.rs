@@ -18,10 +18,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort, Prompt, exit_code};
+use common::{Failure, HostPort, Prompt};
 
 /// The lesson's port, the one tutorial 003 uses (tutorial 001 uses 9999).
-const DEFAULT_PORT: u16 = 8080;
+const DEFAULT_PORT: u16 = common::ports::CTIME;
 
 /// The server this client talks to, named in the hint when nobody answers.
 const SERVER_PACKAGE: &str = "ctime-server";
@@ -93,7 +93,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         // Python: sock.send(data.encode()), plus the `\n` that ends the message
         requests
             .write_all(&[message, b"\n"].concat())
-            .map_err(|error| cannot_send(&error, args.timeout))?;
+            .map_err(|error| Failure::cannot_send(&error, args.timeout))?;
         // Python: data = sock.recv(BUFSIZE), but the whole reply, however many reads it
         // takes, and within --timeout however slowly it comes
         replies.get_mut().start(args.timeout);
@@ -172,32 +172,12 @@ impl Read for Deadline<'_> {
 }
 // ANCHOR_END: deadline
 
-/// True for the error of a read or a write that waited its whole time-out: `WouldBlock` on
-/// Linux and macOS, `TimedOut` on Windows (and from [`Deadline`]).
-fn timed_out(error: &io::Error) -> bool {
-    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
-}
-
-/// A failed send: the server took nothing for `timeout`, or the connection broke.
-fn cannot_send(error: &io::Error, timeout: Duration) -> Failure {
-    if timed_out(error) {
-        return Failure::custom(
-            format!("cannot send to the server: it took nothing for {timeout:?}"),
-            Some("if the server is only slow, wait longer with --timeout SECONDS".into()),
-            exit_code::TIMED_OUT,
-        );
-    }
-    Failure::new("cannot send to the server", error)
-}
-
 /// A failed reply: none within `timeout`, or a broken, closed or endless one.
 fn no_reply(error: &io::Error, timeout: Duration) -> Failure {
-    if timed_out(error) {
-        return Failure::custom(
-            format!("no complete reply from the server within {timeout:?}"),
-            Some("if the server is only slow, wait longer with --timeout SECONDS".into()),
-            exit_code::TIMED_OUT,
-        );
+    if common::timed_out(error) {
+        return Failure::timed_out(format!(
+            "no complete reply from the server within {timeout:?}"
+        ));
     }
     Failure::new("no complete reply from the server", error)
 }

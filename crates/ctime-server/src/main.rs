@@ -27,7 +27,7 @@ use clap::{Parser, ValueEnum};
 use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 
 /// The lesson's port, the one tutorial 003 uses (tutorial 001 uses 9999).
-const DEFAULT_PORT: u16 = 8080;
+const DEFAULT_PORT: u16 = common::ports::CTIME;
 
 /// The longest line the server accepts, in bytes, not counting its `\n`. Without a limit, a
 /// client that sends bytes and never a newline would make the server's buffer grow until

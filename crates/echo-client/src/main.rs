@@ -17,7 +17,7 @@ use clap::Parser;
 use common::{Failure, HostPort, Prompt, exit_code};
 
 /// The lesson's port, the one tutorial 004 uses.
-const DEFAULT_PORT: u16 = 9001;
+const DEFAULT_PORT: u16 = common::ports::ECHO;
 
 /// The server this client talks to, named in the hint when nobody answers.
 const SERVER_PACKAGE: &str = "echo-server";
@@ -143,14 +143,14 @@ fn exchange(stream: &TcpStream, message: &[u8], wait: Duration) -> Result<Vec<u8
 
 /// The error line for what went wrong while `doing` something. A time-out says what to change.
 fn failure(doing: &str, error: &io::Error, wait: Duration) -> Failure {
-    match error.kind() {
-        // Python: socket.timeout. Linux and macOS report it as WouldBlock, Windows as TimedOut.
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Failure::custom(
+    // Python: socket.timeout
+    if common::timed_out(error) {
+        return Failure::custom(
             format!("{doing}: it did not respond for {wait:?}"),
             Some("is it busy with another client? To wait longer, use --timeout SECONDS".into()),
             exit_code::TIMED_OUT,
-        ),
-        _ => Failure::new(doing, error),
+        );
     }
+    Failure::new(doing, error)
 }
 // ANCHOR_END: exchange

@@ -20,7 +20,7 @@ use clap::Parser;
 use common::{Failure, HostPort, Shutdown};
 
 /// The lesson's port, the one tutorial 004 uses.
-const DEFAULT_PORT: u16 = 9001;
+const DEFAULT_PORT: u16 = common::ports::ECHO;
 
 /// The tutorial reads at most 1024 bytes per `recv`. Kept small on purpose: send more than
 /// that and the log shows one message arriving as several reads. `--buf-size` changes it:

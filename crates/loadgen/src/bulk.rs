@@ -9,20 +9,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use common::{Failure, HostPort};
-use serde::{Deserialize, Serialize};
+use common::{Failure, HostPort, ports};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::cpu::{self, CpuUse, CpuWatch};
-use crate::echo::{ECHO_PORT, Expect};
-use crate::report::Results;
-use crate::stats::{
-    self, Counters, Cut, ErrorCounts, Limits, Progress, RunOptions, byte_count, thousands,
-};
+use crate::cpu::{self, CpuWatch};
+use crate::numbers::{bytes_rate, count_of, thousands};
+use crate::results::{BulkResults, ErrorCounts, Expect, Results};
+use crate::stats::{self, Counters, Cut, Limits, Progress, RunOptions, byte_count};
 use crate::target;
 
 /// The stream repeats every 251 bytes. 251 is prime, so a lost or repeated piece of any
@@ -39,7 +36,7 @@ const MAX_CHUNK: u64 = 1 << 20;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    target: HostPort<ECHO_PORT>,
+    target: HostPort<{ ports::ECHO }>,
 
     /// Connections, each streaming at the same time
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000))]
@@ -67,33 +64,6 @@ fn chunk(text: &str) -> Result<u64, String> {
         return Err(format!("at most {MAX_CHUNK} bytes (1M) per write"));
     }
     Ok(bytes)
-}
-
-/// The results of one `loadgen bulk` run, as saved with `--json`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct BulkResults {
-    pub label: Option<String>,
-    pub target: String,
-    pub connections: u64,
-    pub bytes_per_connection: u64,
-    pub chunk: u64,
-    pub expect: Expect,
-    pub connected: u64,
-    /// Bytes written, all connections together.
-    pub bytes_sent: u64,
-    /// Bytes that came back and matched what was sent, in order.
-    pub bytes_verified: u64,
-    /// Verified bytes per second, from the first write to the last byte read back.
-    pub bytes_per_s: f64,
-    /// Where the first wrong byte was, if one came back.
-    pub first_wrong_byte: Option<u64>,
-    /// The server's CPU time per MB verified (with `--server-pid`).
-    #[serde(default)]
-    pub cpu: Option<CpuUse>,
-    pub elapsed_s: f64,
-    pub partial: bool,
-    pub errors: u64,
-    pub error_kinds: ErrorCounts,
 }
 
 /// What is sent at every offset, and what must come back.
@@ -142,8 +112,8 @@ struct Streamed {
 
 pub async fn run(args: Args) -> Result<(), Failure> {
     let addrs = target::loopback(&args.target)?;
-    let hint = target::echo_server_command(args.target.port);
-    let limits = Limits::start(&args.run);
+    let hint = target::echo_server_command(&args.target);
+    let limits = Limits::start(&args.run).await;
 
     let counters = Arc::new(Counters::default());
     let total = u64::from(args.connections) * args.bytes;
@@ -153,7 +123,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
             "bulk: {} of {} MB verified, {}, {} errors, {seconds:.1} s",
             thousands(verified / 1_000_000),
             thousands(total / 1_000_000),
-            stats::bytes_rate(stats::per_second(verified, seconds)),
+            bytes_rate(stats::per_second(verified, seconds)),
             thousands(Counters::get(&c.errors)),
         )
     });
@@ -345,7 +315,7 @@ async fn stream_through(
 fn summary(results: &BulkResults, options: &RunOptions) -> String {
     let mut text = format!(
         "bulk: {} × {} bytes in {}-byte writes to {} (expect {})\n",
-        stats::count_of(results.connections, "connection"),
+        count_of(results.connections, "connection"),
         thousands(results.bytes_per_connection),
         thousands(results.chunk),
         results.target,
@@ -360,7 +330,7 @@ fn summary(results: &BulkResults, options: &RunOptions) -> String {
         "verified    {} of {} bytes sent: {}\n",
         thousands(results.bytes_verified),
         thousands(results.bytes_sent),
-        stats::bytes_rate(results.bytes_per_s)
+        bytes_rate(results.bytes_per_s)
     );
     if let Some(at) = results.first_wrong_byte {
         text += &format!("wrong byte  first at offset {}\n", thousands(at));

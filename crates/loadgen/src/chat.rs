@@ -16,24 +16,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Failure, HostPort};
-use serde::{Deserialize, Serialize};
+use common::{Failure, HostPort, ports};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::cpu::{self, CpuUse, CpuWatch};
-use crate::report::Results;
-use crate::stats::{
-    self, Counters, Cut, ErrorCounts, Latency, LatencySummary, Limits, Progress, RunOptions,
-    thousands,
-};
+use crate::cpu::{self, CpuWatch};
+use crate::numbers::{count_of, thousands};
+use crate::results::{ChatResults, ErrorCounts, Results};
+use crate::stats::{self, Counters, Cut, Latency, Limits, Progress, RunOptions};
 use crate::target;
-
-/// The chat server's port (lesson 5).
-const CHAT_PORT: u16 = 9003;
 
 /// The longest line loadgen reads; the server's own limit is 4 KiB.
 const MAX_LINE: u64 = 64 * 1024;
@@ -48,7 +42,7 @@ const DRAIN_CHECK: Duration = Duration::from_millis(50);
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    target: HostPort<CHAT_PORT>,
+    target: HostPort<{ ports::CHAT }>,
 
     /// Clients in the room, all connected before anyone talks
     #[arg(long, short = 'c', default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=60_000))]
@@ -90,49 +84,6 @@ fn non_negative(text: &str) -> Result<f64, String> {
         Ok(value) if value.is_finite() && (0.0..=1e9).contains(&value) => Ok(value),
         _ => Err(format!("'{text}' is not a number from 0 to 1e9")),
     }
-}
-
-/// The results of one `loadgen chat` run, as saved with `--json`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct ChatResults {
-    pub label: Option<String>,
-    pub target: String,
-    pub clients: u64,
-    pub senders: u64,
-    pub messages: u64,
-    pub size: u64,
-    pub rate: f64,
-    /// `--in-flight`: lines of one sender on their way at most (none: no bound).
-    #[serde(default)]
-    pub in_flight: Option<u64>,
-    /// The most lines of one sender that were on their way (sent, not yet at the watching
-    /// client) right after a send: at most `in_flight` when that is set.
-    #[serde(default)]
-    pub max_in_flight: u64,
-    /// Clients that joined the room.
-    pub connected: u64,
-    pub connect_s: f64,
-    /// Lines sent, all senders together.
-    pub sent: u64,
-    /// Deliveries due: every line sent, to every other client that joined.
-    pub expected: u64,
-    /// Deliveries that arrived.
-    pub delivered: u64,
-    /// `expected − delivered`.
-    pub lost: u64,
-    /// Deliveries per second, from the first send to the last delivery.
-    pub deliveries_per_s: f64,
-    /// From send to delivery.
-    pub latency: LatencySummary,
-    /// Clients the server closed before the end (it cuts off clients that read too slowly).
-    pub cut_off: u64,
-    /// The server's CPU time per delivery (with `--server-pid`).
-    #[serde(default)]
-    pub cpu: Option<CpuUse>,
-    pub elapsed_s: f64,
-    pub partial: bool,
-    pub errors: u64,
-    pub error_kinds: ErrorCounts,
 }
 
 /// What the readers share.
@@ -280,8 +231,8 @@ fn sort(line: &[u8], tag: &str) -> Line {
 
 pub async fn run(args: Args) -> Result<(), Failure> {
     let addrs = target::loopback(&args.target)?;
-    let hint = target::server_command("chat-server", args.target.port, CHAT_PORT, &[]);
-    let limits = Limits::start(&args.run);
+    let hint = target::server_command(&args.target, "chat-server", &[]);
+    let limits = Limits::start(&args.run).await;
 
     let counters = Arc::new(Counters::default());
     let room = Arc::new(Room {
@@ -685,7 +636,7 @@ fn summary(results: &ChatResults, options: &RunOptions) -> String {
     let mut text = format!(
         "chat: {} clients, {} × {} lines of {} bytes{pace} to {}\n",
         thousands(results.clients),
-        stats::count_of(results.senders, "sender"),
+        count_of(results.senders, "sender"),
         thousands(results.messages),
         thousands(results.size),
         results.target,

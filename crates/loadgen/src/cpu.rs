@@ -14,30 +14,12 @@
 use std::fs;
 use std::process::Command;
 
-use serde::{Deserialize, Serialize};
+use crate::numbers::cpu_time;
+use crate::results::CpuUse;
 
 /// Linux counts CPU time in clock ticks of 1/100 s on every architecture it runs on today
 /// (`USER_HZ`); `getconf CLK_TCK` says so, and is asked first.
 const USUAL_CLOCK_TICKS: f64 = 100.0;
-
-/// The server's CPU time during a run, as saved with `--json` (`null` without `--server-pid`).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct CpuUse {
-    /// The server's process id, as given with `--server-pid`.
-    pub pid: u32,
-    /// What one operation is: `round trip`, `delivery`, `datagram` or `MB`.
-    pub operation: String,
-    /// How many operations the measured phase did.
-    pub operations: f64,
-    /// CPU seconds (user + system) the server used during the measured phase.
-    pub server_s: Option<f64>,
-    /// The server's CPU seconds per 1,000 operations: the number to compare between servers.
-    pub server_per_1000_s: Option<f64>,
-    /// CPU seconds loadgen itself used meanwhile, for the same operations.
-    pub loadgen_s: Option<f64>,
-    /// Why there is no number, where there is none (no `/proc`, the server had exited, ...).
-    pub unavailable: Option<String>,
-}
 
 /// CPU times read at the start of the measured phase.
 pub struct CpuWatch {
@@ -117,26 +99,6 @@ fn parse_stat(text: &str) -> Option<u64> {
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
     Some(user + system)
-}
-
-/// Seconds of CPU as a short value: `850 µs`, `12.3 ms`, `1.25 s`.
-pub fn cpu_time(seconds: f64) -> String {
-    let three_digits = |value: f64, unit: &str| {
-        if value >= 100.0 {
-            format!("{value:.0} {unit}")
-        } else if value >= 10.0 {
-            format!("{value:.1} {unit}")
-        } else {
-            format!("{value:.2} {unit}")
-        }
-    };
-    if seconds >= 1.0 {
-        three_digits(seconds, "s")
-    } else if seconds >= 1e-3 {
-        three_digits(seconds * 1e3, "ms")
-    } else {
-        three_digits(seconds * 1e6, "µs")
-    }
 }
 
 /// `round trip` → `round trips`, `delivery` → `deliveries`, `MB` → `MB`.

@@ -5,49 +5,27 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{Failure, HostPort};
-use serde::{Deserialize, Serialize};
+use common::{Failure, HostPort, ports};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::cpu::{self, CpuUse, CpuWatch};
-use crate::report::Results;
-use crate::stats::{
-    self, Counters, Cut, ErrorCounts, Latency, LatencySummary, Limits, Progress, RunOptions,
-    thousands,
-};
+use crate::cpu::{self, CpuWatch};
+use crate::numbers::{count_of, thousands};
+use crate::results::{EchoResults, ErrorCounts, Expect, Results};
+use crate::stats::{self, Counters, Cut, Latency, Limits, Progress, RunOptions};
 use crate::target;
 
-/// echo-server's port; the async echo server's is 8888 (`--port 8888 --expect upper`).
-pub const ECHO_PORT: u16 = 9001;
 /// The largest message: large enough to cross many reads, small enough to keep 10,000 buffers.
 const MAX_SIZE: u64 = 1 << 20;
-
-/// What the server sends back.
-#[derive(clap::ValueEnum, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Expect {
-    /// The same bytes (echo-server)
-    Same,
-    /// The same bytes in ASCII upper case (async-echo-server)
-    Upper,
-}
-
-impl Expect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Expect::Same => "same",
-            Expect::Upper => "upper",
-        }
-    }
-}
 
 /// TCP round trips.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    // echo-server's port by default; the async echo server's is 8888 (`--port 8888
+    // --expect upper`).
     #[command(flatten)]
-    target: HostPort<ECHO_PORT>,
+    target: HostPort<{ ports::ECHO }>,
 
     /// Connections, opened first and held open together
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=60_000))]
@@ -69,36 +47,10 @@ pub struct Args {
     run: RunOptions,
 }
 
-/// The results of one `loadgen echo` run, as saved with `--json`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct EchoResults {
-    pub label: Option<String>,
-    pub target: String,
-    pub connections: u64,
-    pub messages: u64,
-    pub size: u64,
-    pub expect: Expect,
-    /// Connections the server took (and that stayed open for the whole run).
-    pub connected: u64,
-    /// Seconds to open them all.
-    pub connect_s: f64,
-    /// Round trips that came back complete and correct.
-    pub round_trips: u64,
-    pub messages_per_s: f64,
-    pub latency: LatencySummary,
-    /// The server's CPU time per round trip (with `--server-pid`).
-    #[serde(default)]
-    pub cpu: Option<CpuUse>,
-    pub elapsed_s: f64,
-    pub partial: bool,
-    pub errors: u64,
-    pub error_kinds: ErrorCounts,
-}
-
 pub async fn run(args: Args) -> Result<(), Failure> {
     let addrs = target::loopback(&args.target)?;
-    let hint = target::echo_server_command(args.target.port);
-    let limits = Limits::start(&args.run);
+    let hint = target::echo_server_command(&args.target);
+    let limits = Limits::start(&args.run).await;
 
     let counters = Arc::new(Counters::default());
     let total = u64::from(args.connections) * args.messages;
@@ -271,7 +223,7 @@ fn fill(message: &mut [u8], expected: &mut [u8], number: u64, expect: Expect) {
 fn summary(results: &EchoResults, options: &RunOptions) -> String {
     let mut text = format!(
         "echo: {} × {} messages × {} bytes to {} (expect {})\n",
-        stats::count_of(results.connections, "connection"),
+        count_of(results.connections, "connection"),
         thousands(results.messages),
         thousands(results.size),
         results.target,

@@ -17,15 +17,30 @@
 //! saved into the bench page and its charts. loadgen only ever sends to this machine
 //! (127.0.0.0/8 or ::1), and every run stops after `--duration-limit` seconds at most, with
 //! the results it has so far.
+//!
+//! The modules are layered like tokio's mini-redis: data types, the parts that produce them,
+//! the parts that judge them, the parts that render them. Each module uses only modules
+//! listed before it, and none imports one that imports it back:
+//!
+//! 1. `numbers`: how numbers read (`12,345`, `1.25 ms`), in summaries and on the page;
+//! 2. `results`: the schema, what `--json` writes and `report` reads (uses `numbers`);
+//! 3. `stats`: run options, the clock and Ctrl-C, latency histograms, the progress line; and
+//!    `cpu`: the server's CPU time per operation (both use `results`, `numbers`);
+//! 4. `target`: loopback addresses only, the connect ramp, the "start the server" hint;
+//! 5. the runners, which produce `results`: `echo`, `bulk`, `chat`, `udp`;
+//! 6. `report`, which consumes them, in steps: `report::folder` reads the results folder
+//!    (uses `results`); `report::compare` states ratios; `report::judge` judges the targets
+//!    (uses `folder`, `compare`); `report::chart` draws SVG; `report::render` puts it all in
+//!    words, from one template per language in `templates/` (uses `judge`, `folder`,
+//!    `chart`).
 
 mod bulk;
-mod chart;
 mod chat;
-mod compare;
 mod cpu;
 mod echo;
-mod lang;
+mod numbers;
 mod report;
+mod results;
 mod stats;
 mod target;
 mod udp;

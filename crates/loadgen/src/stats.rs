@@ -1,7 +1,7 @@
-//! What every mode shares: the options that bound a run, the clock that enforces them, latency
-//! histograms, error counts, the live progress line and the way results are printed.
+//! What every mode shares: the options that bound a run, the clock that enforces them (and
+//! Ctrl-C), latency histograms, the counters of the live progress line, and the way results
+//! are printed.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,8 +9,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::watch;
+
+use crate::numbers::micros;
+use crate::results::{ErrorCounts, LatencySummary};
 
 /// Options every load mode has.
 #[derive(clap::Args, Debug, Clone)]
@@ -47,15 +50,17 @@ pub struct RunOptions {
     pub server_pid: Option<u32>,
 }
 
-/// `1.5` → 1.5 s. At least a millisecond, at most a day.
+/// The longest `--duration-limit` or `--timeout`: a day. A run is bounded, and the deadline
+/// it computes must stay a time the clock can hold.
+const MAX_SECONDS: Duration = Duration::from_secs(86_400);
+
+/// `1.5` → 1.5 s: [`common::parse_seconds`] (more than 0), and at most a day.
 fn seconds(text: &str) -> Result<Duration, String> {
-    let value: f64 = text
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
-    if !(0.001..=86_400.0).contains(&value) {
-        return Err("give between 0.001 and 86400 seconds".into());
+    let seconds = common::parse_seconds(text)?;
+    if seconds > MAX_SECONDS {
+        return Err("give at most 86400 seconds (a day)".into());
     }
-    Ok(Duration::from_secs_f64(value))
+    Ok(seconds)
 }
 
 /// `64`, `64K`, `16M`, `1G` → bytes (K, M and G are powers of 1,024).
@@ -100,8 +105,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Starts the clock, and listens for Ctrl-C from now on.
-    pub fn start(options: &RunOptions) -> Arc<Limits> {
+    /// Starts the clock, and listens for Ctrl-C (and SIGTERM) from now on.
+    pub async fn start(options: &RunOptions) -> Arc<Limits> {
         let start = Instant::now();
         let limits = Arc::new(Limits {
             start,
@@ -110,7 +115,7 @@ impl Limits {
             partial: AtomicBool::new(false),
             interrupted: watch::Sender::new(false),
         });
-        stop_on_ctrl_c(Arc::clone(&limits));
+        stop_on_ctrl_c(Arc::clone(&limits)).await;
         limits
     }
 
@@ -196,60 +201,23 @@ impl Limits {
     }
 }
 
-/// The first Ctrl-C stops the run as the duration limit would: the results so far are
-/// printed, marked partial. A second Ctrl-C quits at once, with 130 (128 + SIGINT).
-fn stop_on_ctrl_c(limits: Arc<Limits>) {
-    let Ok(mut presses) = CtrlC::listen() else {
+/// The first Ctrl-C (or SIGTERM) stops the run as the duration limit would: the results so
+/// far are printed, marked partial. A second quits at once, with 130 (128 + SIGINT).
+async fn stop_on_ctrl_c(limits: Arc<Limits>) {
+    // Listening before `start` returns: a Ctrl-C right after the start is not missed.
+    let Ok(first) = common::ctrl_c_from_now().await else {
         return; // no handler: Ctrl-C ends the program the usual way
     };
     tokio::spawn(async move {
-        presses.pressed().await;
+        first.await;
+        let second = common::ctrl_c_from_now().await;
         eprintln!("Ctrl-C: stopping; the results so far follow (Ctrl-C again quits at once)");
         limits.interrupted.send_replace(true);
-        presses.pressed().await;
-        std::process::exit(130);
+        if let Ok(second) = second {
+            second.await;
+            std::process::exit(130);
+        }
     });
-}
-
-/// Ctrl-C presses. On Unix the handler is in place as soon as `listen` returns, so a
-/// Ctrl-C right after the start is not missed; elsewhere, from the first wait on.
-struct CtrlC {
-    #[cfg(unix)]
-    signals: tokio::signal::unix::Signal,
-}
-
-impl CtrlC {
-    #[cfg(unix)]
-    fn listen() -> io::Result<CtrlC> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(CtrlC {
-            signals: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    #[cfg(not(unix))]
-    fn listen() -> io::Result<CtrlC> {
-        Ok(CtrlC {})
-    }
-
-    async fn pressed(&mut self) {
-        #[cfg(unix)]
-        self.signals.recv().await;
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-/// Latency percentiles, in microseconds, as printed and saved.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
-pub struct LatencySummary {
-    /// How many measurements.
-    pub count: u64,
-    pub mean_us: f64,
-    pub p50_us: f64,
-    pub p99_us: f64,
-    pub p999_us: f64,
-    pub max_us: f64,
 }
 
 /// A latency histogram in nanoseconds. HDR histograms keep 3 significant digits over the whole
@@ -306,44 +274,6 @@ impl Latency {
             p999_us: us(h.value_at_quantile(0.999)),
             max_us: us(h.max()),
         }
-    }
-}
-
-/// Errors by kind, such as `connect: connection refused` → 3.
-#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
-pub struct ErrorCounts(pub BTreeMap<String, u64>);
-
-impl ErrorCounts {
-    pub fn add(&mut self, kind: impl Into<String>) {
-        *self.0.entry(kind.into()).or_default() += 1;
-    }
-
-    /// An I/O error while `doing` something, in the words of [`common::describe`].
-    pub fn add_io(&mut self, doing: &str, error: &io::Error) {
-        self.add(format!("{doing}: {}", common::describe(error)));
-    }
-
-    pub fn merge(&mut self, other: ErrorCounts) {
-        for (kind, count) in other.0 {
-            *self.0.entry(kind).or_default() += count;
-        }
-    }
-
-    pub fn total(&self) -> u64 {
-        self.0.values().sum()
-    }
-
-    /// `connect: connection refused ×3, wrong reply ×1`, or `none`.
-    pub fn describe(&self) -> String {
-        if self.0.is_empty() {
-            return "none".into();
-        }
-        let kinds: Vec<String> = self
-            .0
-            .iter()
-            .map(|(kind, count)| format!("{kind} ×{}", thousands(*count)))
-            .collect();
-        kinds.join(", ")
     }
 }
 
@@ -475,45 +405,12 @@ pub fn summary_tail(
     text
 }
 
-/// `1 connection`, `50 connections`.
-pub fn count_of(count: u64, what: &str) -> String {
-    if count == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{} {what}s", thousands(count))
-    }
-}
-
-/// `12345678` → `12,345,678`.
-pub fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 /// A rate per second, rounded to a whole number with thousands separators.
 pub fn per_second(count: u64, seconds: f64) -> f64 {
     if seconds > 0.0 {
         count as f64 / seconds
     } else {
         0.0
-    }
-}
-
-/// Microseconds as a short human value: `850 µs`, `1.25 ms`, `2.10 s`.
-pub fn micros(us: f64) -> String {
-    if us < 1_000.0 {
-        format!("{us:.0} µs")
-    } else if us < 1_000_000.0 {
-        format!("{:.2} ms", us / 1_000.0)
-    } else {
-        format!("{:.2} s", us / 1_000_000.0)
     }
 }
 
@@ -529,15 +426,6 @@ pub fn latency_line(latency: &LatencySummary) -> String {
         micros(latency.p999_us),
         micros(latency.max_us)
     )
-}
-
-/// Bytes per second as `1.23 GB/s` or `456.7 MB/s` (powers of 1,000, like network speeds).
-pub fn bytes_rate(bytes_per_s: f64) -> String {
-    if bytes_per_s >= 1e9 {
-        format!("{:.2} GB/s", bytes_per_s / 1e9)
-    } else {
-        format!("{:.1} MB/s", bytes_per_s / 1e6)
-    }
 }
 
 #[cfg(test)]
@@ -557,20 +445,6 @@ mod tests {
     }
 
     #[test]
-    fn numbers_read_well() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(12_345_678), "12,345,678");
-        assert_eq!(count_of(1, "socket"), "1 socket");
-        assert_eq!(count_of(10_000, "socket"), "10,000 sockets");
-        assert_eq!(micros(850.0), "850 µs");
-        assert_eq!(micros(1_250.0), "1.25 ms");
-        assert_eq!(bytes_rate(2.5e9), "2.50 GB/s");
-        assert_eq!(bytes_rate(456.7e6), "456.7 MB/s");
-    }
-
-    #[test]
     fn percentiles_come_from_the_histogram() {
         let latency = Latency::new();
         for micros in 1..=1000 {
@@ -584,25 +458,6 @@ mod tests {
         assert_eq!(Latency::new().summary(), LatencySummary::default());
     }
 
-    #[test]
-    fn errors_are_counted_by_kind() {
-        let mut errors = ErrorCounts::default();
-        assert_eq!(errors.describe(), "none");
-        errors.add("wrong reply");
-        let mut other = ErrorCounts::default();
-        other.add_io(
-            "connect",
-            &io::Error::from(io::ErrorKind::ConnectionRefused),
-        );
-        other.add("wrong reply");
-        errors.merge(other);
-        assert_eq!(errors.total(), 3);
-        assert_eq!(
-            errors.describe(),
-            "connect: connection refused ×1, wrong reply ×2"
-        );
-    }
-
     #[tokio::test]
     async fn the_duration_limit_cuts_and_marks_partial() {
         let options = RunOptions {
@@ -614,7 +469,7 @@ mod tests {
             label: None,
             server_pid: None,
         };
-        let limits = Limits::start(&options);
+        let limits = Limits::start(&options).await;
         let never = std::future::pending::<()>();
         assert_eq!(limits.within(never).await, Err(Cut::Deadline));
         assert!(limits.partial());
@@ -630,7 +485,7 @@ mod tests {
             timeout: Duration::from_millis(20),
             ..options
         };
-        let limits = Limits::start(&options);
+        let limits = Limits::start(&options).await;
         let never = std::future::pending::<()>();
         assert_eq!(limits.within(never).await, Err(Cut::TimedOut));
         assert!(!limits.partial());

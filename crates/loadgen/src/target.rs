@@ -6,12 +6,13 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use common::{Failure, HostPort};
+use common::{Failure, HostPort, ports};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::stats::{Counters, Cut, ErrorCounts, Limits, RunOptions};
+use crate::results::ErrorCounts;
+use crate::stats::{Counters, Cut, Limits, RunOptions};
 
 /// True for 127.0.0.0/8, ::1 and ::ffff:127.x.y.z: this machine, never the network.
 pub fn is_loopback(ip: IpAddr) -> bool {
@@ -59,32 +60,36 @@ fn refuse_unless_loopback<const PORT: u16>(
     ))
 }
 
-/// The command that starts `package` on `port` with `flags`, for the "is the server running?"
-/// hint: `cargo run --release -p udp-server -- --port 4000 --echo`.
-pub fn server_command(package: &str, port: u16, default_port: u16, flags: &[&str]) -> String {
-    let port = port.to_string();
-    let mut all = Vec::new();
-    if port != default_port.to_string() {
-        all.extend(["--port", port.as_str()]);
-    }
-    all.extend(flags);
-    if all.is_empty() {
-        format!("cargo run --release -p {package}")
-    } else {
-        format!("cargo run --release -p {package} -- {}", all.join(" "))
+/// The command that starts `package` where `target` points, with `flags`, for the "is the
+/// server running?" hint: `cargo run --release -p udp-server -- --port 4000 --echo`. It is
+/// [`HostPort::server_command`] (which names `--host` and `--port` where they differ from the
+/// lesson's), built in release mode: a load generator measures release builds.
+pub fn server_command<const PORT: u16>(
+    target: &HostPort<PORT>,
+    package: &str,
+    flags: &[&str],
+) -> String {
+    let command = target
+        .server_command(package)
+        .replacen("cargo run ", "cargo run --release ", 1);
+    match (flags.is_empty(), command.contains(" -- ")) {
+        (true, _) => command,
+        (false, true) => format!("{command} {}", flags.join(" ")),
+        (false, false) => format!("{command} -- {}", flags.join(" ")),
     }
 }
 
-/// The async echo server's port (lesson 6), to name the right server in the hint.
-const ASYNC_ECHO_PORT: u16 = 8888;
-
-/// The command that starts the echo server a port belongs to: the async one on 8888,
-/// echo-server anywhere else.
-pub fn echo_server_command(port: u16) -> String {
-    if port == ASYNC_ECHO_PORT {
-        server_command("async-echo-server", port, ASYNC_ECHO_PORT, &[])
+/// The command that starts the echo server a port belongs to: the async one on its port
+/// (lesson 6's), echo-server anywhere else.
+pub fn echo_server_command<const PORT: u16>(target: &HostPort<PORT>) -> String {
+    if target.port == ports::ASYNC_ECHO {
+        let target = HostPort::<{ ports::ASYNC_ECHO }> {
+            host: target.host.clone(),
+            port: target.port,
+        };
+        server_command(&target, "async-echo-server", &[])
     } else {
-        server_command("echo-server", port, crate::echo::ECHO_PORT, &[])
+        server_command(target, "echo-server", &[])
     }
 }
 
@@ -235,22 +240,38 @@ mod tests {
         }
     }
 
+    /// `--host HOST --port PORT` as clap reads them, with the lesson's default port `PORT`.
+    fn target<const PORT: u16>(host: &str, port: u16) -> HostPort<PORT> {
+        HostPort {
+            host: host.into(),
+            port,
+        }
+    }
+
     #[test]
     fn hints_name_the_port_only_when_it_differs() {
         assert_eq!(
-            server_command("echo-server", 9001, 9001, &[]),
+            server_command(&target::<9001>("127.0.0.1", 9001), "echo-server", &[]),
             "cargo run --release -p echo-server"
         );
         assert_eq!(
-            server_command("chat-server", 4000, 9003, &[]),
+            server_command(&target::<9003>("127.0.0.1", 4000), "chat-server", &[]),
             "cargo run --release -p chat-server -- --port 4000"
         );
         assert_eq!(
-            server_command("udp-server", 9002, 9002, &["--echo"]),
+            server_command(
+                &target::<9002>("127.0.0.1", 9002),
+                "udp-server",
+                &["--echo"]
+            ),
             "cargo run --release -p udp-server -- --echo"
         );
         assert_eq!(
-            echo_server_command(8888),
+            server_command(&target::<9002>("::1", 4000), "udp-server", &["--echo"]),
+            "cargo run --release -p udp-server -- --host ::1 --port 4000 --echo"
+        );
+        assert_eq!(
+            echo_server_command(&target::<9001>("127.0.0.1", 8888)),
             "cargo run --release -p async-echo-server"
         );
     }

@@ -8,21 +8,15 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Failure, HostPort};
-use serde::{Deserialize, Serialize};
+use common::{Failure, HostPort, ports};
 use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
-use crate::cpu::{self, CpuUse, CpuWatch};
-use crate::report::Results;
-use crate::stats::{
-    self, Counters, Cut, ErrorCounts, Latency, LatencySummary, Limits, Progress, RunOptions,
-    thousands,
-};
+use crate::cpu::{self, CpuWatch};
+use crate::numbers::{count_of, thousands};
+use crate::results::{ErrorCounts, Results, UdpExpect, UdpResults};
+use crate::stats::{self, Counters, Cut, Latency, Limits, Progress, RunOptions};
 use crate::target;
-
-/// The UDP server's port (lesson 4).
-const UDP_PORT: u16 = 9002;
 
 /// The largest UDP payload over IPv4: 65,535 minus the IP and UDP headers.
 const MAX_DATAGRAM: u64 = 65_507;
@@ -33,21 +27,11 @@ const NUMBER_DIGITS: usize = 8;
 /// How many times the first datagram is tried before loadgen decides nobody answers.
 const PROBE_TRIES: u32 = 3;
 
-/// What the server answers.
-#[derive(clap::ValueEnum, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum UdpExpect {
-    /// The same bytes (udp-server --echo): answers are checked and matched to their datagram
-    Echo,
-    /// Any answer counts (udp-server's fixed reply): the next answer is taken as this one's
-    Any,
-}
-
 /// UDP round trips with loss.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    target: HostPort<UDP_PORT>,
+    target: HostPort<{ ports::UDP }>,
 
     /// Sockets, each sending at the same time
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=60_000))]
@@ -73,38 +57,6 @@ pub struct Args {
     run: RunOptions,
 }
 
-/// The results of one `loadgen udp` run, as saved with `--json`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct UdpResults {
-    pub label: Option<String>,
-    pub target: String,
-    pub sockets: u64,
-    pub datagrams: u64,
-    pub size: u64,
-    pub expect: UdpExpect,
-    pub wait_ms: u64,
-    /// Datagrams sent, all sockets together.
-    pub sent: u64,
-    /// Datagrams answered in time (and, with `--expect echo`, answered right).
-    pub answered: u64,
-    /// Datagrams with no answer within `--wait-ms`.
-    pub lost: u64,
-    pub loss_percent: f64,
-    /// Answers that came after their datagram was counted lost (`--expect echo` only).
-    pub late: u64,
-    /// Answers that were not the datagram sent (cut short by the server's buffer, say).
-    pub wrong: u64,
-    pub round_trips_per_s: f64,
-    pub latency: LatencySummary,
-    /// The server's CPU time per datagram answered (with `--server-pid`).
-    #[serde(default)]
-    pub cpu: Option<CpuUse>,
-    pub elapsed_s: f64,
-    pub partial: bool,
-    pub errors: u64,
-    pub error_kinds: ErrorCounts,
-}
-
 /// What one socket counted.
 #[derive(Default)]
 struct Tally {
@@ -122,8 +74,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         UdpExpect::Echo => &["--echo"],
         UdpExpect::Any => &[],
     };
-    let hint = target::server_command("udp-server", args.target.port, UDP_PORT, flags);
-    let limits = Limits::start(&args.run);
+    let hint = target::server_command(&args.target, "udp-server", flags);
+    let limits = Limits::start(&args.run).await;
     let addr = probe(&addrs, &limits, &hint).await?;
 
     let counters = Arc::new(Counters::default());
@@ -361,7 +313,7 @@ fn summary(results: &UdpResults, options: &RunOptions) -> String {
     };
     let mut text = format!(
         "udp: {} × {} datagrams × {} bytes to {} ({expect}, wait {} ms)\n",
-        stats::count_of(results.sockets, "socket"),
+        count_of(results.sockets, "socket"),
         thousands(results.datagrams),
         thousands(results.size),
         results.target,

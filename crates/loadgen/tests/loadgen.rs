@@ -509,8 +509,8 @@ fn report_writes_both_pages_and_their_charts_from_saved_results() {
     std::fs::write(results.0.join("01-echo-threads-50.json"), &saved.stdout).expect("save");
     std::fs::write(
         results.0.join("02-async-10000.skip"),
-        "mode=echo\nlabel=async-echo-server\nconnections=10000\nreason=open-file limit 1024\n\
-         reason_zh=打开文件数上限 1024\n",
+        "mode=echo\nlabel=async-echo-server\nconnections=10000\nreason=open-file-limit\n\
+         nofile=1024\nnofile_hard=4096\nneeded=10240\n",
     )
     .expect("save");
     std::fs::write(
@@ -542,7 +542,7 @@ fn report_writes_both_pages_and_their_charts_from_saved_results() {
     std::fs::write(
         results.0.join("04-chat-16-python.skip"),
         "mode=chat\nlabel=python3 scripts/bench/chat_room.py\nconnections=200\n\
-         reason=python3 is not installed\nin_flight=16\n",
+         reason=no-python3\nin_flight=16\n",
     )
     .expect("save");
     std::fs::write(
@@ -573,7 +573,10 @@ fn report_writes_both_pages_and_their_charts_from_saved_results() {
         "{en}"
     );
     assert!(
-        en.contains("| `async-echo-server` | 10,000 | — | — | not run: open-file limit 1024 |"),
+        en.contains(
+            "| `async-echo-server` | 10,000 | — | — | not run: the open-file limit is 1024 (hard \
+             limit 4096), and 10,000 connections need 10,240; raise it with ulimit -Hn as root |"
+        ),
         "{en}"
     );
     assert!(en.contains("**Quick run**"), "{en}");
@@ -597,13 +600,19 @@ fn report_writes_both_pages_and_their_charts_from_saved_results() {
         "{en}"
     );
     assert!(
-        en.contains("| `python3 scripts/bench/chat_room.py` | 200 | — | 16 | — | — | — | not run: python3 is not installed"),
+        en.contains(
+            "| `python3 scripts/bench/chat_room.py` | 200 | — | 16 | — | — | — | not run: python3 \
+             is not installed here, so the Python baselines could not run |"
+        ),
         "{en}"
     );
     let zh = std::fs::read_to_string(out.0.join("zh/bench.md")).expect("page");
     assert!(zh.contains("| CPU | Test CPU |"), "{zh}");
     assert!(
-        zh.contains("| `async-echo-server` | 10,000 | — | — | 未运行：打开文件数上限 1024 |"),
+        zh.contains(
+            "| `async-echo-server` | 10,000 | — | — | 未运行：打开文件数上限是 1024（硬上限 4096），\
+             而 10,000 个连接需要 10,240；请以 root 身份用 ulimit -Hn 提高它 |"
+        ),
         "{zh}"
     );
     let svg = std::fs::read_to_string(out.0.join("en/bench.svg")).expect("chart");
@@ -615,6 +624,118 @@ fn report_writes_both_pages_and_their_charts_from_saved_results() {
     let missing = loadgen(&["report", "--results", "/no/such/folder", "--out", &out_dir]);
     assert_eq!(missing.code(), Some(1), "{missing:?}");
     assert_eq!(missing.stderr.lines().count(), 1, "{missing:?}");
+}
+
+/// A results folder as scripts/bench.sh leaves it, small: one run, and one scenario that could
+/// not run for each reason the script names, in the format it writes (`skip` in the script).
+fn small_results_folder(folder: &std::path::Path) {
+    let run = serde_json::json!({
+        "mode": "echo", "label": "echo-server --threads --quiet", "target": "127.0.0.1:1",
+        "connections": 50, "messages": 10, "size": 64, "expect": "same", "connected": 50,
+        "connect_s": 0.1, "round_trips": 500, "messages_per_s": 12345.6,
+        "latency": {"count": 500, "mean_us": 90.0, "p50_us": 80.0, "p99_us": 300.0,
+                    "p999_us": 900.0, "max_us": 1500.0},
+        "cpu": null, "elapsed_s": 1.0, "partial": false, "errors": 0, "error_kinds": {}
+    });
+    let files = [
+        ("01-echo-50.json", run.to_string()),
+        (
+            "02-echo-50-python.skip",
+            "mode=echo\nlabel=python3 scripts/bench/echo_server.py\nconnections=50\n\
+             reason=no-python3\n"
+                .into(),
+        ),
+        (
+            "03-echo-10000-async.skip",
+            "mode=echo\nlabel=async-echo-server --quiet\nconnections=10000\n\
+             reason=open-file-limit\nnofile=1024\nnofile_hard=1024\nneeded=10240\n"
+                .into(),
+        ),
+        (
+            "04-echo-10000-threads.skip",
+            "mode=echo\nlabel=echo-server --threads --quiet\nconnections=10000\n\
+             reason=process-limit\nnproc=2048\n"
+                .into(),
+        ),
+        (
+            "05-udp-50.skip",
+            "mode=udp\nlabel=udp-server\nconnections=50\nreason=loadgen-failed\n\
+             error=error: cannot connect to 127.0.0.1:9: connection refused\n"
+                .into(),
+        ),
+        (
+            "machine.txt",
+            "date=2026-05-01 10:00 UTC\ncpu=Test CPU\ncores=2\nquick=no\nnofile=1024\n".into(),
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(folder.join(name), text).expect("save");
+    }
+}
+
+#[test]
+fn report_words_every_reason_code_in_both_languages() {
+    let results = Scratch::new("reasons");
+    small_results_folder(&results.0);
+    let out = Scratch::new("reason-pages");
+    let results_dir = results.0.to_string_lossy().into_owned();
+    let out_dir = out.0.to_string_lossy().into_owned();
+    let report = loadgen(&["report", "--results", &results_dir, "--out", &out_dir]);
+    assert_eq!(report.code(), Some(0), "{report:?}");
+    let page =
+        |lang: &str| std::fs::read_to_string(out.0.join(lang).join("bench.md")).expect("page");
+    let (en, zh) = (page("en"), page("zh"));
+    for words in [
+        "not run: python3 is not installed here, so the Python baselines could not run |",
+        "not run: the open-file limit is 1024 (hard limit 1024), and 10,000 connections need \
+         10,240; raise it with ulimit -Hn as root |",
+        "not run: the process limit (ulimit -u) is 2048, and a thread per connection needs \
+         10,000 threads |",
+        "not run: loadgen failed: error: cannot connect to 127.0.0.1:9: connection refused |",
+        "— not measured: Not run: the open-file limit is 1024",
+        "| `echo-server --threads --quiet` | 50 | 10 × 64 | 50 | 12,346 | — | 80 µs | 300 µs \
+         | 900 µs | 1.50 ms | 0 |",
+    ] {
+        assert!(en.contains(words), "{words}\n{en}");
+    }
+    for words in [
+        "未运行：这台机器没有安装 python3，所以 Python 基准无法运行 |",
+        "未运行：打开文件数上限是 1024（硬上限 1024），而 10,000 个连接需要 10,240；请以 root \
+         身份用 ulimit -Hn 提高它 |",
+        "未运行：进程数上限（ulimit -u）是 2048，而每个连接一个线程需要 10,000 个线程 |",
+        "未运行：loadgen 失败：error: cannot connect to 127.0.0.1:9: connection refused |",
+    ] {
+        assert!(zh.contains(words), "{words}\n{zh}");
+    }
+    // The script names every reason the report words (and no other: see the unit tests).
+    let script = std::fs::read_to_string(testkit::workspace_root().join("scripts/bench.sh"))
+        .expect("scripts/bench.sh");
+    for code in [
+        "no-python3",
+        "open-file-limit",
+        "process-limit",
+        "loadgen-failed",
+    ] {
+        assert!(script.contains(code), "scripts/bench.sh never names {code}");
+    }
+    assert!(
+        !script.contains("reason_zh"),
+        "the script words no reason itself"
+    );
+
+    // A reason the report does not know is one clear error, not a page with a hole in it.
+    std::fs::write(
+        results.0.join("06-bad.skip"),
+        "mode=echo\nlabel=x\nconnections=1\nreason=python3 is not installed\n",
+    )
+    .expect("save");
+    let bad = loadgen(&["report", "--results", &results_dir, "--out", &out_dir]);
+    assert_eq!(bad.code(), Some(1), "{bad:?}");
+    assert!(
+        bad.stderr
+            .contains("06-bad.skip: 'python3 is not installed' is not a reason loadgen knows"),
+        "{bad:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

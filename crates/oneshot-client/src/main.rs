@@ -17,10 +17,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort, exit_code};
+use common::{Failure, HostPort};
 
 /// The lesson's port, the one tutorial 002 uses.
-const DEFAULT_PORT: u16 = 8000;
+const DEFAULT_PORT: u16 = common::ports::ONESHOT;
 
 /// The server this client talks to, named in the hint when nobody answers.
 const SERVER_PACKAGE: &str = "oneshot-server";
@@ -93,7 +93,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         let message = args.message.as_bytes();
         stream
             .write_all(message)
-            .map_err(|error| cannot_send(&error, args.timeout))?;
+            .map_err(|error| Failure::cannot_send(&error, args.timeout))?;
         message.len()
     };
     // ANCHOR_END: send
@@ -144,7 +144,7 @@ fn send_stdin(stream: &mut TcpStream, timeout: Duration) -> Result<usize, Failur
         // Python: client.sendall(data)
         stream
             .write_all(&buffer[..count])
-            .map_err(|error| cannot_send(&error, timeout))?;
+            .map_err(|error| Failure::cannot_send(&error, timeout))?;
         sent += count;
     }
 }
@@ -171,7 +171,7 @@ fn wait_for_close(stream: &TcpStream, timeout: Duration) -> Result<(), Failure> 
         match stream.read(&mut buffer) {
             Ok(0) => return Ok(()), // end of stream: the server closed its side
             Ok(_) => {}             // something the server sent: read, and dropped
-            Err(error) if timed_out(&error) => return Err(not_closed(timeout)),
+            Err(error) if common::timed_out(&error) => return Err(not_closed(timeout)),
             Err(error) if error.kind() == ErrorKind::Interrupted => {}
             Err(error) => return Err(server_cut(error)),
         }
@@ -179,35 +179,14 @@ fn wait_for_close(stream: &TcpStream, timeout: Duration) -> Result<(), Failure> 
 }
 // ANCHOR_END: wait-for-close
 
-/// True for the error of a read or a write that waited its whole time-out: `WouldBlock` on
-/// Linux and macOS, `TimedOut` on Windows.
-fn timed_out(error: &io::Error) -> bool {
-    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
-}
-
 /// The server did not close the connection within `timeout` after our message.
 fn not_closed(timeout: Duration) -> Failure {
-    Failure::custom(
-        format!("the server did not close the connection within {timeout:?}"),
-        Some("if the server is only slow, wait longer with --timeout SECONDS".into()),
-        exit_code::TIMED_OUT,
-    )
+    Failure::timed_out(format!(
+        "the server did not close the connection within {timeout:?}"
+    ))
 }
 
 /// The server stopped reading before the end of our message, and reset the connection.
 fn server_cut(error: io::Error) -> Failure {
     Failure::new("the server cut the connection", &error)
-}
-
-/// A failed send: the server took nothing for `timeout`, or (usually) it closed or reset the
-/// connection before we were done.
-fn cannot_send(error: &io::Error, timeout: Duration) -> Failure {
-    if timed_out(error) {
-        return Failure::custom(
-            format!("cannot send to the server: it took nothing for {timeout:?}"),
-            Some("if the server is only slow, wait longer with --timeout SECONDS".into()),
-            exit_code::TIMED_OUT,
-        );
-    }
-    Failure::new("cannot send to the server", error)
 }

@@ -19,7 +19,7 @@ use clap::Parser;
 use common::{Failure, HostPort, Shutdown};
 
 /// The lesson's port, the one tutorial 002 uses.
-const DEFAULT_PORT: u16 = 8000;
+const DEFAULT_PORT: u16 = common::ports::ONESHOT;
 
 /// The tutorial reads at most 1024 bytes per `recv`. Kept small on purpose: anything longer
 /// arrives in several reads, and the loop must put them back together.

@@ -20,7 +20,7 @@ use clap::Parser;
 use common::{Failure, HostPort, Prompt, exit_code};
 
 /// The lesson's port, the one tutorial 004 uses.
-const DEFAULT_PORT: u16 = 9002;
+const DEFAULT_PORT: u16 = common::ports::UDP;
 
 /// The server this client talks to, named in the hint when nobody answers.
 const SERVER_PACKAGE: &str = "udp-server";
@@ -213,9 +213,7 @@ fn receive(socket: &UdpSocket) -> Result<Answer, Failure> {
     let mut buffer = vec![0; MAX_DATAGRAM];
     match socket.recv(&mut buffer) {
         Ok(received) => Ok(Answer::Reply(buffer[..received].to_vec())),
-        Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-            Ok(Answer::Silence)
-        }
+        Err(error) if common::timed_out(&error) => Ok(Answer::Silence),
         Err(error) if refused(&error) => Ok(Answer::Refused),
         Err(error) => Err(Failure::new("cannot receive the answer", &error)),
     }

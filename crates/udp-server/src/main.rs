@@ -15,7 +15,7 @@ use clap::Parser;
 use common::{Failure, HostPort, Shutdown};
 
 /// The lesson's port, the one tutorial 004 uses.
-const DEFAULT_PORT: u16 = 9002;
+const DEFAULT_PORT: u16 = common::ports::UDP;
 
 /// The tutorial's receive buffer. A datagram longer than this is cut by the operating system:
 /// the rest is lost, not kept for the next receive as TCP would.

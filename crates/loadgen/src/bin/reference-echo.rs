@@ -18,7 +18,7 @@ use clap::Parser;
 use common::{Failure, HostPort};
 
 /// Lesson 1's port: `loadgen echo` without `--port` finds it.
-const DEFAULT_PORT: u16 = 9001;
+const DEFAULT_PORT: u16 = common::ports::ECHO;
 
 /// Bytes read at a time. 64 KiB: a bulk stream moves in few system calls, and a 64-byte
 /// message still costs exactly one `read` and one `write`.

@@ -1,0 +1,42 @@
+//! The lessons' ports, declared once: every program's `DEFAULT_PORT` comes from here, and so do
+//! loadgen's defaults and its hints.
+//!
+//! Each lesson keeps the port its tutorial uses, so a program reads like its Python original,
+//! and no two lessons share one: a whole class can run every lesson at once.
+
+/// Lesson 1, TCP echo: `echo-server` and `echo-client`, the port tutorial 004 uses (and the
+/// bench's `reference-echo`, so that `loadgen echo` finds it without `--port`).
+pub const ECHO: u16 = 9001;
+
+/// Lesson 2, the timestamp server: `ctime-server` and `ctime-client`, the port tutorial 003
+/// uses (tutorial 001 uses 9999).
+pub const CTIME: u16 = 8080;
+
+/// Lesson 3, receive until the peer closes: `oneshot-server` and `oneshot-client`, the port
+/// tutorial 002 uses.
+pub const ONESHOT: u16 = 8000;
+
+/// Lesson 4, UDP: `udp-server` and `udp-client`, the port tutorial 004 uses.
+pub const UDP: u16 = 9002;
+
+/// Lesson 5, the chat room: `chat-server` and `chat-client`, the port tutorial 004 uses.
+pub const CHAT: u16 = 9003;
+
+/// Lesson 6, async echo with tokio: `async-echo-server` and `async-echo-client`, the port
+/// tutorial 004's asyncio server uses.
+pub const ASYNC_ECHO: u16 = 8888;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lesson_has_a_port_of_its_own() {
+        let mut ports = [ECHO, CTIME, ONESHOT, UDP, CHAT, ASYNC_ECHO];
+        ports.sort_unstable();
+        let before = ports.len();
+        let mut distinct = ports.to_vec();
+        distinct.dedup();
+        assert_eq!(distinct.len(), before, "{ports:?}");
+    }
+}

@@ -1,0 +1,672 @@
+//! The project's targets (issue 14), judged from the results: met, missed or not measured, and
+//! the facts the page needs to say why.
+//!
+//! Each target is a [`Target`]: its verdict, the ratio [`Check`]s of `compare.rs` where it is
+//! stated as ratios to a baseline, and the numbers behind it ([`Kind`]). No words: the
+//! templates state the goal, what was measured and why, in each language.
+
+use serde::Serialize;
+
+use super::compare::{self, Check, Goal, Measure, Sample};
+use super::folder::{
+    ASYNC, Bench, CHAT, NotRun, Operation, PY_CHAT, PY_UDP, PerOperation, REFERENCE, THREADS,
+    THREADS_64K, THREADS_LOGGING, UDP_LOGGING, UDP_QUIET,
+};
+use crate::results::{ChatResults, CpuUse, EchoResults};
+
+/// The chat scenario of the targets: clients in the room, and senders among them.
+const CHAT_CLIENTS: u64 = 200;
+const CHAT_SENDERS: u64 = 5;
+
+/// The round-trip comparisons: connections, each sending 64-byte messages.
+const COMPARED: u64 = 50;
+
+/// The many-connections targets: connections held at once.
+const MANY: u64 = 10_000;
+
+/// The big room's target: clients in it.
+const BIG_ROOM: u64 = 1_000;
+
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Met,
+    Missed,
+    NotMeasured,
+}
+
+/// Why a target has no measurement.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Unmeasured {
+    /// Its scenario could not run, and the results say why.
+    NotRun { skip: NotRun },
+    /// `scripts/bench.sh --quick` does not run it.
+    Quick,
+    /// The results have no run for it.
+    NoRun,
+}
+
+/// One of the project's targets, judged.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Which target, and what was measured for it.
+    #[serde(flatten)]
+    pub kind: Kind,
+    pub verdict: Verdict,
+    /// Set when there is nothing to judge, and why.
+    pub unmeasured: Option<Unmeasured>,
+    /// The ratios the target is stated as (none for the targets stated as counts).
+    pub checks: Vec<Check>,
+}
+
+/// The targets, each with the numbers its words need (`kind` names it to a template).
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Kind {
+    /// The 200-client room with `in_flight` lines in flight per sender: some multiple of the
+    /// Python room's deliveries per second (2 with 16 in flight), at most its CPU per delivery.
+    ChatInFlight {
+        clients: u64,
+        senders: u64,
+        in_flight: u64,
+        /// Deliveries lost in the runs of both rooms.
+        lost: u64,
+        cpu: Option<CpuPair>,
+        syscalls: Option<SyscallPair>,
+        /// Rounds that alternated the two servers.
+        rounds: usize,
+    },
+    /// The 1,000-client room loses no line.
+    BigRoom {
+        clients: u64,
+        run: Option<ChatResults>,
+    },
+    /// `label` (`echo-server --threads` or `async-echo-server`), 50 connections × 64 B, against
+    /// reference-echo: round trips per second and CPU per round trip.
+    EchoReference {
+        label: String,
+        connections: u64,
+        cpu: Option<CpuPair>,
+        syscalls: Option<SyscallPair>,
+        rounds: usize,
+    },
+    /// Bulk throughput through echo-server's 64 KiB buffer against reference-echo.
+    BulkReference { cpu: Option<CpuPair>, rounds: usize },
+    /// udp-server, printing a line per datagram, against the tutorial's Python server: CPU
+    /// per datagram.
+    UdpPython {
+        cpu: Option<CpuPair>,
+        syscalls: Option<SyscallPair>,
+        /// `write` calls per datagram, when they explain the difference: Rust writes each
+        /// log line, Python fills a buffer first.
+        log_writes: Option<LogWrites>,
+        rounds: usize,
+    },
+    /// `echo-server --threads` holds 10,000 connections with no error.
+    #[serde(rename = "threads_10k")]
+    Threads10k {
+        connections: u64,
+        run: Option<EchoResults>,
+        /// The open-file limit of the run.
+        nofile: String,
+    },
+    /// The async echo server holds 10,000 connections with no error.
+    #[serde(rename = "async_10k")]
+    Async10k {
+        connections: u64,
+        run: Option<EchoResults>,
+        /// Whether its errors show the open-file limit running out.
+        open_files_ran_out: bool,
+    },
+}
+
+/// Two servers' CPU seconds per 1,000 operations, when both were measured.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct CpuPair {
+    pub ours: String,
+    pub ours_per_1000: f64,
+    pub base: String,
+    pub base_per_1000: f64,
+}
+
+/// Two servers' system calls per operation, when strace counted both.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct SyscallPair {
+    pub ours: String,
+    pub ours_calls: PerOperation,
+    pub base: String,
+    pub base_calls: PerOperation,
+}
+
+/// `write` calls per datagram of udp-server and of the Python server.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct LogWrites {
+    pub rust: f64,
+    pub python: f64,
+}
+
+/// What a log line per message costs: the same server with and without `--quiet`, in the
+/// same run.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct LogCost {
+    pub logging: &'static str,
+    pub quiet: &'static str,
+    pub operation: Operation,
+    /// The CPU per operation with the log line, over the CPU without.
+    pub ratio: f64,
+    /// Microseconds of CPU more for each line printed.
+    pub cost_us: f64,
+    /// CPU seconds per 1,000 operations, with the log line and without.
+    pub loud_per_1000: f64,
+    pub silent_per_1000: f64,
+}
+
+/// What the log line costs, for the servers measured with and without it.
+pub fn log_costs(bench: &Bench) -> Vec<LogCost> {
+    let pairs = [
+        (
+            THREADS_LOGGING,
+            THREADS,
+            Operation::RoundTrip,
+            Measure::CpuPerRoundTrip,
+        ),
+        (
+            UDP_LOGGING,
+            UDP_QUIET,
+            Operation::Datagram,
+            Measure::CpuPerDatagram,
+        ),
+    ];
+    let mut costs = Vec::new();
+    for (logging, quiet, operation, measure) in pairs {
+        let samples = |label| match operation {
+            Operation::RoundTrip => bench.echo_samples(label, COMPARED),
+            _ => bench.udp_samples(label),
+        };
+        let (with_log, without) = (samples(logging), samples(quiet));
+        let check = compare::cpu_check(&with_log, &without, Goal::AtMost(1.0), measure, quiet);
+        let (Some(ratio), Some(loud), Some(silent)) =
+            (check.ratio, cpu_per_1000(&with_log), cpu_per_1000(&without))
+        else {
+            continue;
+        };
+        costs.push(LogCost {
+            logging,
+            quiet,
+            operation,
+            ratio,
+            // Seconds per 1,000 operations × 1,000 = microseconds per operation.
+            cost_us: (loud - silent).max(0.0) * 1_000.0,
+            loud_per_1000: loud,
+            silent_per_1000: silent,
+        });
+    }
+    costs
+}
+
+/// Every target, in the order the page lists them.
+pub fn targets(bench: &Bench) -> Vec<Target> {
+    vec![
+        chat_in_flight(bench, 16),
+        chat_in_flight(bench, 1),
+        big_room(bench),
+        echo_reference(bench, THREADS),
+        bulk_reference(bench),
+        udp_python(bench),
+        echo_reference(bench, ASYNC),
+        threads_10k(bench),
+        async_10k(bench),
+    ]
+}
+
+/// A run as a comparison sees it: its rate, and its server's CPU for its operations.
+pub fn sample(rate: f64, cpu: Option<&CpuUse>) -> Sample {
+    Sample {
+        rate,
+        cpu: cpu.and_then(|cpu| Some((cpu.server_s?, cpu.operations))),
+    }
+}
+
+/// CPU seconds per 1,000 operations over all the samples.
+pub fn cpu_per_1000(samples: &[Sample]) -> Option<f64> {
+    let (seconds, operations) = samples
+        .iter()
+        .filter_map(|s| s.cpu)
+        .fold((0.0, 0.0), |(s, o), (seconds, ops)| (s + seconds, o + ops));
+    (operations > 0.0).then(|| seconds * 1000.0 / operations)
+}
+
+impl Bench {
+    /// Echo runs of `label` at `connections`, as samples for a comparison.
+    pub fn echo_samples(&self, label: &str, connections: u64) -> Vec<Sample> {
+        self.echo_runs(label, connections)
+            .iter()
+            .map(|r| sample(r.messages_per_s, r.cpu.as_ref()))
+            .collect()
+    }
+
+    /// Chat runs of `label` in the targets' room, with `in_flight` lines in flight.
+    fn chat_runs(&self, label: &str, in_flight: u64) -> Vec<&ChatResults> {
+        self.chat()
+            .filter(|r| {
+                // --quick runs a smaller room: its ratios are judged all the same.
+                let room = (r.clients == CHAT_CLIENTS && r.senders == CHAT_SENDERS) || self.quick();
+                r.label.as_deref() == Some(label) && r.in_flight == Some(in_flight) && room
+            })
+            .collect()
+    }
+
+    fn chat_samples(&self, label: &str, in_flight: u64) -> Vec<Sample> {
+        self.chat_runs(label, in_flight)
+            .iter()
+            .map(|r| sample(r.deliveries_per_s, r.cpu.as_ref()))
+            .collect()
+    }
+
+    fn bulk_samples(&self, label: &str) -> Vec<Sample> {
+        self.bulk()
+            .filter(|r| r.label.as_deref() == Some(label))
+            .map(|r| sample(r.bytes_per_s, r.cpu.as_ref()))
+            .collect()
+    }
+
+    pub fn udp_samples(&self, label: &str) -> Vec<Sample> {
+        self.udp()
+            .filter(|r| r.label.as_deref() == Some(label))
+            .map(|r| sample(r.round_trips_per_s, r.cpu.as_ref()))
+            .collect()
+    }
+}
+
+/// A target with nothing to judge: why, from the skipped scenario or the kind of run.
+fn not_measured(bench: &Bench, kind: Kind, skip: Option<&NotRun>, checks: Vec<Check>) -> Target {
+    let unmeasured = match (skip, bench.quick()) {
+        (Some(skip), _) => Unmeasured::NotRun { skip: skip.clone() },
+        (None, true) => Unmeasured::Quick,
+        (None, false) => Unmeasured::NoRun,
+    };
+    Target {
+        kind,
+        verdict: Verdict::NotMeasured,
+        unmeasured: Some(unmeasured),
+        checks,
+    }
+}
+
+/// A target made of ratios: met when every check is met, missed when one is missed.
+fn ratio_target(bench: &Bench, kind: Kind, checks: Vec<Check>, skip: Option<&NotRun>) -> Target {
+    if checks.iter().all(|c| c.met().is_none()) {
+        return not_measured(bench, kind, skip, checks);
+    }
+    let verdict = if checks.iter().any(|c| c.met() == Some(false)) {
+        Verdict::Missed
+    } else if checks.iter().all(|c| c.met() == Some(true)) {
+        Verdict::Met
+    } else {
+        Verdict::NotMeasured
+    };
+    Target {
+        kind,
+        verdict,
+        unmeasured: None,
+        checks,
+    }
+}
+
+/// Both servers' CPU per 1,000 operations, if both used some.
+fn cpu_pair(
+    (ours, ours_samples): (&str, &[Sample]),
+    (base, base_samples): (&str, &[Sample]),
+) -> Option<CpuPair> {
+    let (ours_per_1000, base_per_1000) = (cpu_per_1000(ours_samples)?, cpu_per_1000(base_samples)?);
+    // A run too short for one clock tick says nothing.
+    (ours_per_1000 > 0.0 && base_per_1000 > 0.0).then(|| CpuPair {
+        ours: ours.to_string(),
+        ours_per_1000,
+        base: base.to_string(),
+        base_per_1000,
+    })
+}
+
+/// What strace counted for both servers, if it counted both.
+fn syscall_pair(
+    bench: &Bench,
+    mode: &str,
+    (ours, base): (&str, &str),
+    in_flight: Option<u64>,
+) -> Option<SyscallPair> {
+    Some(SyscallPair {
+        ours: ours.to_string(),
+        ours_calls: bench.syscalls_of(mode, ours, in_flight)?.per_operation(),
+        base: base.to_string(),
+        base_calls: bench.syscalls_of(mode, base, in_flight)?.per_operation(),
+    })
+}
+
+fn chat_in_flight(bench: &Bench, in_flight: u64) -> Target {
+    let rate_goal = if in_flight == 16 { 2.0 } else { 1.0 };
+    let (ours, base) = (
+        bench.chat_samples(CHAT, in_flight),
+        bench.chat_samples(PY_CHAT, in_flight),
+    );
+    let checks = vec![
+        compare::rate_check(
+            &ours,
+            &base,
+            Goal::AtLeast(rate_goal),
+            Measure::DeliveriesPerS,
+            "Python",
+        ),
+        compare::cpu_check(
+            &ours,
+            &base,
+            Goal::AtMost(1.0),
+            Measure::CpuPerDelivery,
+            "Python",
+        ),
+    ];
+    let skip = bench
+        .not_run("chat")
+        .find(|skip| skip.in_flight == Some(in_flight));
+    let lost = bench
+        .chat_runs(CHAT, in_flight)
+        .iter()
+        .chain(bench.chat_runs(PY_CHAT, in_flight).iter())
+        .map(|r| r.lost)
+        .sum();
+    let kind = Kind::ChatInFlight {
+        clients: CHAT_CLIENTS,
+        senders: CHAT_SENDERS,
+        in_flight,
+        lost,
+        cpu: cpu_pair((CHAT, &ours), (PY_CHAT, &base)),
+        syscalls: syscall_pair(bench, "chat", (CHAT, PY_CHAT), Some(in_flight)),
+        rounds: ours.len().min(base.len()),
+    };
+    ratio_target(bench, kind, checks, skip)
+}
+
+fn big_room(bench: &Bench) -> Target {
+    let Some(r) = bench.chat().find(|r| r.clients == BIG_ROOM) else {
+        let skip = bench
+            .not_run("chat")
+            .find(|skip| skip.connections == Some(BIG_ROOM));
+        let kind = Kind::BigRoom {
+            clients: BIG_ROOM,
+            run: None,
+        };
+        return not_measured(bench, kind, skip, Vec::new());
+    };
+    let met = r.connected == BIG_ROOM && r.lost == 0 && r.errors == 0 && !r.partial;
+    Target {
+        kind: Kind::BigRoom {
+            clients: BIG_ROOM,
+            run: Some(r.clone()),
+        },
+        verdict: if met { Verdict::Met } else { Verdict::Missed },
+        unmeasured: None,
+        checks: Vec::new(),
+    }
+}
+
+/// echo-server --threads or async-echo-server against the reference, 50 connections × 64 B.
+fn echo_reference(bench: &Bench, label: &str) -> Target {
+    let (ours, base) = (
+        bench.echo_samples(label, COMPARED),
+        bench.echo_samples(REFERENCE, COMPARED),
+    );
+    let checks = vec![
+        compare::rate_check(
+            &ours,
+            &base,
+            Goal::AtLeast(0.9),
+            Measure::RoundTripsPerS,
+            REFERENCE,
+        ),
+        compare::cpu_check(
+            &ours,
+            &base,
+            Goal::AtMost(1.1),
+            Measure::CpuPerRoundTrip,
+            REFERENCE,
+        ),
+    ];
+    let kind = Kind::EchoReference {
+        label: label.to_string(),
+        connections: COMPARED,
+        cpu: cpu_pair((label, &ours), (REFERENCE, &base)),
+        syscalls: syscall_pair(bench, "echo", (label, REFERENCE), None),
+        rounds: ours.len().min(base.len()),
+    };
+    ratio_target(
+        bench,
+        kind,
+        checks,
+        bench.skipped("echo", label, Some(COMPARED)),
+    )
+}
+
+fn bulk_reference(bench: &Bench) -> Target {
+    let (ours, base) = (
+        bench.bulk_samples(THREADS_64K),
+        bench.bulk_samples(REFERENCE),
+    );
+    let checks = vec![compare::rate_check(
+        &ours,
+        &base,
+        Goal::AtLeast(0.9),
+        Measure::MbPerS,
+        REFERENCE,
+    )];
+    let kind = Kind::BulkReference {
+        cpu: cpu_pair((THREADS_64K, &ours), (REFERENCE, &base)),
+        rounds: ours.len().min(base.len()),
+    };
+    ratio_target(
+        bench,
+        kind,
+        checks,
+        bench.skipped("bulk", THREADS_64K, None),
+    )
+}
+
+fn udp_python(bench: &Bench) -> Target {
+    let (ours, base) = (bench.udp_samples(UDP_LOGGING), bench.udp_samples(PY_UDP));
+    let checks = vec![compare::cpu_check(
+        &ours,
+        &base,
+        Goal::AtMost(0.6),
+        Measure::CpuPerDatagram,
+        "Python",
+    )];
+    // What the counts show about the log line: a write per line, or a write per buffer.
+    let writes = |label| {
+        bench
+            .syscalls_of("udp", label, None)
+            .map(|s| s.writes_per_operation())
+    };
+    let log_writes = match (writes(UDP_LOGGING), writes(PY_UDP)) {
+        (Some(rust), Some(python)) if rust >= 0.9 && python < 0.5 => {
+            Some(LogWrites { rust, python })
+        }
+        _ => None,
+    };
+    let kind = Kind::UdpPython {
+        cpu: cpu_pair((UDP_LOGGING, &ours), (PY_UDP, &base)),
+        syscalls: syscall_pair(bench, "udp", (UDP_LOGGING, PY_UDP), None),
+        log_writes,
+        rounds: ours.len().min(base.len()),
+    };
+    ratio_target(bench, kind, checks, bench.skipped("udp", PY_UDP, None))
+}
+
+/// A run that held `MANY` connections with no error, to the end.
+fn held_them_all(r: &EchoResults) -> bool {
+    r.connected == MANY && r.errors == 0 && !r.partial
+}
+
+fn threads_10k(bench: &Bench) -> Target {
+    let kind = |run| Kind::Threads10k {
+        connections: MANY,
+        run,
+        nofile: bench.machine("nofile").to_string(),
+    };
+    let Some(r) = bench.echo_runs(THREADS, MANY).into_iter().next() else {
+        let skip = bench.skipped("echo", THREADS, Some(MANY));
+        return not_measured(bench, kind(None), skip, Vec::new());
+    };
+    Target {
+        kind: kind(Some(r.clone())),
+        verdict: if held_them_all(r) {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        },
+        unmeasured: None,
+        checks: Vec::new(),
+    }
+}
+
+fn async_10k(bench: &Bench) -> Target {
+    let Some(r) = bench.echo_runs(ASYNC, MANY).into_iter().next() else {
+        let skip = bench.skipped("echo", ASYNC, Some(MANY));
+        let kind = Kind::Async10k {
+            connections: MANY,
+            run: None,
+            open_files_ran_out: false,
+        };
+        return not_measured(bench, kind, skip, Vec::new());
+    };
+    let open_files_ran_out = r
+        .error_kinds
+        .0
+        .keys()
+        .any(|kind| kind.contains("too many open files"));
+    Target {
+        kind: Kind::Async10k {
+            connections: MANY,
+            run: Some(r.clone()),
+            open_files_ran_out,
+        },
+        verdict: if held_them_all(r) {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        },
+        unmeasured: None,
+        checks: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::report::folder::{Entry, fields};
+    use crate::results::{ErrorCounts, Expect, LatencySummary, Results};
+
+    /// CPU as loadgen saves it: `seconds` of server CPU for `operations`.
+    pub fn cpu(seconds: f64, operations: f64) -> Option<CpuUse> {
+        Some(CpuUse {
+            pid: 1,
+            operation: "round trip".into(),
+            operations,
+            server_s: Some(seconds),
+            server_per_1000_s: Some(seconds * 1000.0 / operations),
+            loadgen_s: None,
+            unavailable: None,
+        })
+    }
+
+    pub fn echo(label: &str, connections: u64, rate: f64, errors: u64) -> Entry {
+        echo_with_cpu(label, connections, rate, errors, None)
+    }
+
+    pub fn echo_with_cpu(
+        label: &str,
+        connections: u64,
+        rate: f64,
+        errors: u64,
+        cpu: Option<CpuUse>,
+    ) -> Entry {
+        let mut error_kinds = ErrorCounts::default();
+        for _ in 0..errors {
+            error_kinds.add("connect: too many open files");
+        }
+        Entry::Ran(Results::Echo(EchoResults {
+            label: Some(label.into()),
+            target: "127.0.0.1:1".into(),
+            connections,
+            messages: 10,
+            size: 64,
+            expect: Expect::Same,
+            connected: connections - errors,
+            connect_s: 0.1,
+            round_trips: 10 * connections,
+            messages_per_s: rate,
+            latency: LatencySummary::default(),
+            cpu,
+            elapsed_s: 1.0,
+            partial: false,
+            errors,
+            error_kinds,
+        }))
+    }
+
+    pub fn bench(entries: Vec<Entry>) -> Bench {
+        Bench {
+            machine: fields("date=2026-05-01\ncpu=AMD EPYC\ncores=2\nquick=no\n"),
+            entries,
+            notes: Vec::new(),
+            syscalls: Vec::new(),
+        }
+    }
+
+    /// The round-trip targets of a run with two rounds against the reference, and a 10,000
+    /// connection run that ran out of file descriptors. (How the page words them:
+    /// `render.rs`'s test of the same name.)
+    pub fn ratio_bench() -> Bench {
+        bench(vec![
+            echo_with_cpu(THREADS, 50, 95_000.0, 0, cpu(1.2, 100_000.0)),
+            echo_with_cpu(REFERENCE, 50, 100_000.0, 0, cpu(1.0, 100_000.0)),
+            echo_with_cpu(THREADS, 50, 99_000.0, 0, cpu(1.2, 100_000.0)),
+            echo_with_cpu(REFERENCE, 50, 100_000.0, 0, cpu(1.0, 100_000.0)),
+            echo(ASYNC, 10_000, 50_000.0, 3),
+        ])
+    }
+
+    #[test]
+    fn targets_are_ratios_to_the_baseline_of_the_same_run() {
+        let b = ratio_bench();
+        let t = echo_reference(&b, THREADS);
+        assert_eq!(t.verdict, Verdict::Missed);
+        let [rate, cpu] = &t.checks[..] else {
+            panic!("two checks: {:?}", t.checks)
+        };
+        assert_eq!(rate.met(), Some(true));
+        assert_eq!(rate.range, Some((0.95, 0.99)));
+        assert_eq!(cpu.met(), Some(false));
+        assert!((cpu.ratio.expect("ratio") - 1.2).abs() < 1e-9);
+        let Kind::EchoReference { cpu, rounds, .. } = &t.kind else {
+            panic!("{:?}", t.kind)
+        };
+        assert_eq!(*rounds, 2);
+        let cpu = cpu.as_ref().expect("both measured");
+        assert!((cpu.ours_per_1000 - 0.012).abs() < 1e-9, "{cpu:?}");
+
+        let t = async_10k(&b);
+        assert_eq!(t.verdict, Verdict::Missed);
+        assert!(matches!(
+            t.kind,
+            Kind::Async10k {
+                open_files_ran_out: true,
+                ..
+            }
+        ));
+        let t = bulk_reference(&b);
+        assert_eq!(t.verdict, Verdict::NotMeasured);
+        assert_eq!(t.unmeasured, Some(Unmeasured::NoRun));
+        let t = echo_reference(&b, ASYNC);
+        assert_eq!(t.verdict, Verdict::NotMeasured);
+    }
+}
