@@ -276,9 +276,9 @@ pub fn check_help(package: &str, wanted: &[&str]) {
 pub const REQUIRE: &str = "TESTKIT_REQUIRE";
 
 /// Whether a test that needs `feature` (one of the names [`REQUIRE`] takes) can run here,
-/// `present` being what the test found. When it cannot, the test says so on standard error
-/// (`skipped: ...`, shown by `cargo test -- --nocapture` and in failures) and should return;
-/// unless [`REQUIRE`] names the feature: then the machine should have it, and the test fails.
+/// `present` being what the test found. When it cannot, it says so (`skipped: TEST: ...`) in
+/// `cargo test`'s own output, and the test should return; unless [`REQUIRE`] names the
+/// feature: then the machine should have it, and the test fails.
 pub fn can_run(feature: &str, present: bool, missing: &str) -> bool {
     if present {
         return true;
@@ -287,7 +287,10 @@ pub fn can_run(feature: &str, present: bool, missing: &str) -> bool {
     if required.split(',').any(|name| name.trim() == feature) {
         panic!("{REQUIRE} says this machine has {feature}, but {missing}");
     }
-    eprintln!("skipped: {missing}");
+    // Written to stderr directly, not with eprintln!, which the test harness captures and
+    // shows only for a test that fails: a skip must show in every run.
+    let test = thread::current().name().unwrap_or("a test").to_string();
+    let _ = writeln!(std::io::stderr(), "skipped: {test}: {missing}");
     false
 }
 
