@@ -9,7 +9,7 @@
 # same machine reuses it, and in a folder of its own, so it never replaces another mdBook you
 # have. An `mdbook` on PATH (or named by $MDBOOK) is used instead when it is the pinned version.
 #
-# The excerpts, transcripts and links of the pages are checked by `cargo test` (crates/common/
+# The excerpts, transcripts and links of the pages are checked by `cargo test` (crates/book/
 # tests/docs.rs), not here: this script checks that mdBook builds the book without a complaint.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -25,8 +25,8 @@ const USUAL_CLOCK_TICKS: f64 = 100.0;
 pub struct CpuWatch {
     pid: u32,
     ticks_per_s: f64,
-    server: Result<u64, String>,
-    loadgen: Result<u64, String>,
+    server: Result<Ticks, String>,
+    loadgen: Result<Ticks, String>,
 }
 
 impl CpuWatch {
@@ -43,19 +43,25 @@ impl CpuWatch {
 
     /// The CPU used since [`CpuWatch::start`], for `operations` of kind `operation`.
     pub fn finish(self, operations: f64, operation: &str) -> CpuUse {
-        let seconds = |before: Result<u64, String>, who: &str| -> Result<f64, String> {
-            let after = ticks_of(who)?;
-            Ok(after.saturating_sub(before?) as f64 / self.ticks_per_s)
+        let ticks_per_s = self.ticks_per_s;
+        // (user + system, system) seconds since the start.
+        let seconds = |before: Result<Ticks, String>, who: &str| -> Result<(f64, f64), String> {
+            let (before, after) = (before?, ticks_of(who)?);
+            let user = after.user.saturating_sub(before.user) as f64 / ticks_per_s;
+            let system = after.system.saturating_sub(before.system) as f64 / ticks_per_s;
+            Ok((user + system, system))
         };
         let server = seconds(self.server, &self.pid.to_string());
-        let loadgen = seconds(self.loadgen, "self").ok();
+        let loadgen = seconds(self.loadgen, "self").ok().map(|(all, _)| all);
         let per_1000 = |seconds: f64| (operations > 0.0).then(|| seconds * 1000.0 / operations);
+        let server_all = server.as_ref().ok().map(|&(all, _)| all);
         CpuUse {
             pid: self.pid,
             operation: operation.to_string(),
             operations,
-            server_s: server.as_ref().ok().copied(),
-            server_per_1000_s: server.as_ref().ok().copied().and_then(per_1000),
+            server_s: server_all,
+            server_system_s: server.as_ref().ok().map(|&(_, system)| system),
+            server_per_1000_s: server_all.and_then(per_1000),
             loadgen_s: loadgen,
             unavailable: server.err(),
         }
@@ -75,8 +81,16 @@ fn clock_ticks() -> f64 {
         .unwrap_or(USUAL_CLOCK_TICKS)
 }
 
-/// User + system time of process `who` (a pid, or `self`), in clock ticks.
-fn ticks_of(who: &str) -> Result<u64, String> {
+/// A process's CPU time so far, in clock ticks: in its own code, and in the kernel's on its
+/// behalf (system calls).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ticks {
+    user: u64,
+    system: u64,
+}
+
+/// User and system time of process `who` (a pid, or `self`), in clock ticks.
+fn ticks_of(who: &str) -> Result<Ticks, String> {
     let path = format!("/proc/{who}/stat");
     let text = fs::read_to_string(&path).map_err(|error| {
         if error.kind() != std::io::ErrorKind::NotFound {
@@ -90,15 +104,15 @@ fn ticks_of(who: &str) -> Result<u64, String> {
     parse_stat(&text).ok_or_else(|| format!("{path} does not read as expected"))
 }
 
-/// utime + stime from the text of `/proc/PID/stat`: fields 14 and 15 (see `man 5 proc`).
+/// utime and stime from the text of `/proc/PID/stat`: fields 14 and 15 (see `man 5 proc`).
 /// Field 2 is the program's name in parentheses, which may itself hold spaces and
 /// parentheses, so the fields are counted from the last `)`.
-fn parse_stat(text: &str) -> Option<u64> {
+fn parse_stat(text: &str) -> Option<Ticks> {
     let after_name = &text[text.rfind(')')? + 1..];
     let mut fields = after_name.split_whitespace().skip(11); // field 3 (state) is the first
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
-    Some(user + system)
+    Some(Ticks { user, system })
 }
 
 /// `round trip` → `round trips`, `delivery` → `deliveries`, `MB` → `MB`.
@@ -140,7 +154,13 @@ mod tests {
     fn times_are_read_after_the_name() {
         let stat = "4242 (my (odd) server) S 1 4242 4242 0 -1 4194560 96 0 0 0 \
                     250 37 0 0 20 0 3 0 123456 1000 200 18446744073709551615";
-        assert_eq!(parse_stat(stat), Some(287));
+        assert_eq!(
+            parse_stat(stat),
+            Some(Ticks {
+                user: 250,
+                system: 37
+            })
+        );
         assert_eq!(parse_stat("4242 (cut short) S 1 2"), None);
         assert_eq!(parse_stat("no name at all"), None);
     }
@@ -171,6 +191,7 @@ mod tests {
             operation: "MB".into(),
             operations: 2_000.0,
             server_s: Some(1.5),
+            server_system_s: Some(1.0),
             server_per_1000_s: Some(0.75),
             loadgen_s: Some(2.0),
             unavailable: None,

@@ -202,6 +202,10 @@ pub struct CpuUse {
     pub operations: f64,
     /// CPU seconds (user + system) the server used during the measured phase.
     pub server_s: Option<f64>,
+    /// Of those, the system time: the kernel's work on the server's behalf (its system
+    /// calls). Results saved before it was measured have none.
+    #[serde(default)]
+    pub server_system_s: Option<f64>,
     /// The server's CPU seconds per 1,000 operations: the number to compare between servers.
     pub server_per_1000_s: Option<f64>,
     /// CPU seconds loadgen itself used meanwhile, for the same operations.

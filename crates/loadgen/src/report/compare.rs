@@ -17,6 +17,8 @@ pub struct Sample {
     pub rate: f64,
     /// The server's CPU seconds and the operations they were spent on, if measured.
     pub cpu: Option<(f64, f64)>,
+    /// Of those CPU seconds, the system time (the kernel's), if measured.
+    pub system: Option<f64>,
 }
 
 /// What a ratio must be: `{"at_least": 2.0}` or `{"at_most": 1.1}` to a template.
@@ -165,6 +167,7 @@ mod tests {
         Sample {
             rate,
             cpu: Some((cpu_s, operations)),
+            system: None,
         }
     }
 
@@ -226,6 +229,7 @@ mod tests {
         let none = Sample {
             rate: 5.0,
             cpu: None,
+            system: None,
         };
         let check = cpu_check(
             &[none],

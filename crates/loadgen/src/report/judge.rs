@@ -128,6 +128,10 @@ pub struct CpuPair {
     pub ours_per_1000: f64,
     pub base: String,
     pub base_per_1000: f64,
+    /// The share of each one's CPU time that was system time (the kernel's work for its
+    /// system calls), when every sample measured it.
+    pub ours_system_share: Option<f64>,
+    pub base_system_share: Option<f64>,
 }
 
 /// Two servers' system calls per operation, when strace counted both.
@@ -225,6 +229,7 @@ pub fn sample(rate: f64, cpu: Option<&CpuUse>) -> Sample {
     Sample {
         rate,
         cpu: cpu.and_then(|cpu| Some((cpu.server_s?, cpu.operations))),
+        system: cpu.and_then(|cpu| cpu.server_system_s),
     }
 }
 
@@ -326,7 +331,19 @@ fn cpu_pair(
         ours_per_1000,
         base: base.to_string(),
         base_per_1000,
+        ours_system_share: system_share(ours_samples),
+        base_system_share: system_share(base_samples),
     })
+}
+
+/// The share of the samples' CPU time that was system time, if every sample measured both.
+fn system_share(samples: &[Sample]) -> Option<f64> {
+    let (mut all, mut system) = (0.0, 0.0);
+    for sample in samples {
+        all += sample.cpu?.0;
+        system += sample.system?;
+    }
+    (all > 0.0).then(|| system / all)
 }
 
 /// What strace counted for both servers, if it counted both.
@@ -565,6 +582,28 @@ pub mod tests {
     use crate::report::folder::{Entry, fields};
     use crate::results::{ErrorCounts, Expect, LatencySummary, Results};
 
+    #[test]
+    fn the_system_share_is_given_only_when_every_run_measured_it() {
+        let run = |cpu_s, system| Sample {
+            rate: 1.0,
+            cpu: Some((cpu_s, 1000.0)),
+            system,
+        };
+        let both = cpu_pair(
+            ("ours", &[run(1.0, Some(0.75)), run(1.0, Some(0.25))]),
+            ("base", &[run(2.0, Some(1.5))]),
+        )
+        .expect("both measured");
+        assert_eq!(both.ours_system_share, Some(0.5));
+        assert_eq!(both.base_system_share, Some(0.75));
+        let older = cpu_pair(
+            ("ours", &[run(1.0, None)]),
+            ("base", &[run(2.0, Some(1.0))]),
+        )
+        .expect("both measured");
+        assert_eq!(older.ours_system_share, None);
+    }
+
     /// CPU as loadgen saves it: `seconds` of server CPU for `operations`.
     pub fn cpu(seconds: f64, operations: f64) -> Option<CpuUse> {
         Some(CpuUse {
@@ -572,6 +611,7 @@ pub mod tests {
             operation: "round trip".into(),
             operations,
             server_s: Some(seconds),
+            server_system_s: None,
             server_per_1000_s: Some(seconds * 1000.0 / operations),
             loadgen_s: None,
             unavailable: None,

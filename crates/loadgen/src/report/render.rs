@@ -608,6 +608,7 @@ mod tests {
         let sample = |rate, cpu_s, operations| Sample {
             rate,
             cpu: Some((cpu_s, operations)),
+            system: None,
         };
         let ours = [sample(300.0, 1.0, 1000.0), sample(100.0, 1.0, 3000.0)];
         let base = [sample(100.0, 2.0, 1000.0), sample(100.0, 2.0, 1000.0)];
@@ -657,6 +658,7 @@ mod tests {
             &[Sample {
                 rate: 5.0,
                 cpu: None,
+                system: None,
             }],
             &[],
             Goal::AtMost(1.0),
