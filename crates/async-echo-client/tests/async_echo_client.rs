@@ -2,9 +2,8 @@
 //! or against a test listener that misbehaves on purpose.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc::channel;
-use std::thread;
 
 use testkit::{
     Finished, Proc, check_help, check_refused, check_transcript, check_unknown_host, mask_ports,
@@ -18,19 +17,6 @@ fn client(addr: SocketAddr, args: &[&str], stdin: &[u8]) -> Finished {
     let mut all = vec!["--port", &port];
     all.extend_from_slice(args);
     run("async-echo-client", &all, stdin)
-}
-
-/// A test server on a free port that accepts one client and does `behave` with it.
-fn misbehaving_server(
-    behave: impl FnOnce(TcpStream) + Send + 'static,
-) -> (SocketAddr, thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let handle = thread::spawn(move || {
-        let (stream, _) = listener.accept().expect("accept");
-        behave(stream);
-    });
-    (addr, handle)
 }
 
 #[test]
@@ -122,7 +108,7 @@ fn a_server_over_its_limit_is_reported_with_what_it_said() {
 
 #[test]
 fn a_server_that_closes_mid_answer_is_an_error_not_a_panic() {
-    let (addr, server) = misbehaving_server(|mut stream| {
+    let (addr, server) = testkit::misbehaving_server(|mut stream| {
         let mut message = [0; 13];
         stream.read_exact(&mut message).expect("the whole message");
         stream.write_all(b"HELLO").expect("part of the answer"); // then vanish
@@ -139,7 +125,7 @@ fn a_server_that_closes_mid_answer_is_an_error_not_a_panic() {
 
 #[test]
 fn an_answer_that_arrives_in_pieces_is_printed_whole() {
-    let (addr, server) = misbehaving_server(|mut stream| {
+    let (addr, server) = testkit::misbehaving_server(|mut stream| {
         let mut message = [0; 13];
         stream.read_exact(&mut message).expect("the whole message");
         for piece in message.to_ascii_uppercase().chunks(3) {
@@ -158,7 +144,7 @@ fn an_answer_that_arrives_in_pieces_is_printed_whole() {
 
 #[test]
 fn a_server_that_never_answers_times_out_with_exit_code_6() {
-    let (addr, server) = misbehaving_server(|mut stream| {
+    let (addr, server) = testkit::misbehaving_server(|mut stream| {
         // Read the message, then say nothing until the client gives up and closes.
         let _ = std::io::copy(&mut stream, &mut std::io::sink());
     });
@@ -172,7 +158,7 @@ fn a_server_that_never_answers_times_out_with_exit_code_6() {
 
     // A server that does not even read: a long line cannot all be sent. That times out too.
     let (done, wait_for_done) = channel::<()>();
-    let (addr, server) = misbehaving_server(move |stream| {
+    let (addr, server) = testkit::misbehaving_server(move |stream| {
         let _ = wait_for_done.recv(); // hold the connection, read nothing
         drop(stream);
     });

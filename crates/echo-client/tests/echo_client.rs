@@ -2,7 +2,7 @@
 //! a test listener that misbehaves on purpose.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::mpsc::channel;
 use std::thread;
 
@@ -97,22 +97,9 @@ fn a_line_of_8_mib_comes_back_whole_it_does_not_deadlock() {
     );
 }
 
-/// A test server on a free port that accepts one client and does `behave` with it.
-fn misbehaving_server(
-    behave: impl FnOnce(TcpStream) + Send + 'static,
-) -> (SocketAddr, thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let handle = thread::spawn(move || {
-        let (stream, _) = listener.accept().expect("accept");
-        behave(stream);
-    });
-    (addr, handle)
-}
-
 #[test]
 fn a_server_that_never_answers_times_out_with_exit_code_6() {
-    let (addr, server) = misbehaving_server(|mut stream| {
+    let (addr, server) = testkit::misbehaving_server(|mut stream| {
         // Read everything, answer nothing, until the client gives up and closes.
         let _ = std::io::copy(&mut stream, &mut std::io::sink());
     });
@@ -128,7 +115,7 @@ fn a_server_that_never_answers_times_out_with_exit_code_6() {
 
     // A server that does not even read: a long line cannot all be sent. That times out too.
     let (done, wait_for_done) = channel::<()>();
-    let (addr, server) = misbehaving_server(move |stream| {
+    let (addr, server) = testkit::misbehaving_server(move |stream| {
         let _ = wait_for_done.recv(); // hold the connection, read nothing
         drop(stream);
     });
@@ -142,7 +129,7 @@ fn a_server_that_never_answers_times_out_with_exit_code_6() {
 
 #[test]
 fn escape_sequences_from_the_server_are_shown_escaped_not_obeyed() {
-    let (addr, server) = misbehaving_server(|mut stream| {
+    let (addr, server) = testkit::misbehaving_server(|mut stream| {
         // Answers of the right length, but not the echo: "clear the screen" and a bell, then
         // a right-to-left override that would make the rest of the line read backwards.
         let mut message = [0; 5];

@@ -12,7 +12,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, ExitStatus};
 use std::sync::{Mutex, PoisonError};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use common::strip_line_end;
@@ -426,6 +426,32 @@ impl LineClient {
     pub fn finish_sending(&self) {
         let _ = self.stream.shutdown(Shutdown::Write);
     }
+}
+
+/// A stand-in server on a free port of 127.0.0.1 that accepts one client and does `behave`
+/// with it: for the clients' tests of servers that misbehave (never answer, cut the answer,
+/// send escape sequences ...). Join the handle to see a panic inside `behave`.
+pub fn misbehaving_server(
+    behave: impl FnOnce(TcpStream) + Send + 'static,
+) -> (SocketAddr, JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let handle = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        behave(stream);
+    });
+    (addr, handle)
+}
+
+/// Checks that the log of a server stopped by Ctrl-C says it closed its clients' connections
+/// itself (`closed PEER: the server is stopping`), not that they left.
+pub fn assert_closed_by_the_server(stopped: &Finished) {
+    assert!(
+        stopped.stdout.contains(": the server is stopping\n"),
+        "{}",
+        stopped.stdout
+    );
+    assert!(!stopped.stdout.contains(" left"), "{}", stopped.stdout);
 }
 
 /// A port on 127.0.0.1 where nothing listens: it was free a moment ago.
