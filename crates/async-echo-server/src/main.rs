@@ -22,7 +22,6 @@ use clap::Parser;
 use common::{Failure, HostPort, ctrl_c_from_now};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::signal;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::{sleep, timeout};
@@ -262,6 +261,9 @@ async fn stop_gracefully(
     grace: u64,
 ) {
     drop(listener); // from now on, a new client is refused by the operating system
+    // Listening for a second Ctrl-C (or SIGTERM) before saying so: one that comes right after
+    // the log line must not be missed.
+    let second_signal = common::ctrl_c_from_now().await;
     info!(
         "Ctrl-C: stopping; open connections: {}, grace period: {grace}s",
         connections.len()
@@ -271,7 +273,12 @@ async fn stop_gracefully(
     tokio::select! {
         () = all_finished => {}
         () = sleep(Duration::from_secs(grace)) => {}
-        _ = signal::ctrl_c() => warn!("second Ctrl-C: not waiting any longer"),
+        () = async {
+            match second_signal {
+                Ok(signal) => signal.await,
+                Err(_) => std::future::pending().await, // no handler: the grace period decides
+            }
+        } => warn!("second Ctrl-C: not waiting any longer"),
     }
     if !connections.is_empty() {
         let left = connections.len();

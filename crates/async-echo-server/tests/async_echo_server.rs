@@ -314,6 +314,24 @@ fn ctrl_c_waits_for_a_busy_connection_only_for_the_grace_period() {
 }
 
 #[test]
+fn a_second_ctrl_c_or_sigterm_ends_the_grace_period() {
+    for second_is_sigterm in [false, true] {
+        let (mut server, addr) = start(&["--grace", "600"]);
+        let _stuck = client_that_does_not_read(addr);
+        server.interrupt();
+        server.wait_for("Ctrl-C: stopping; open connections: 1, grace period: 600s");
+        if second_is_sigterm {
+            server.terminate();
+        } else {
+            server.interrupt();
+        }
+        server.wait_for(" WARN second Ctrl-C: not waiting any longer");
+        let stopped = server.finish(); // fails after the test deadline, long before 600 s
+        assert_eq!(stopped.code(), Some(0), "{stopped:?}");
+    }
+}
+
+#[test]
 fn a_second_ctrl_c_ends_the_grace_period() {
     let (mut server, addr) = start(&["--grace", "600"]);
     let _stuck = client_that_does_not_read(addr);
