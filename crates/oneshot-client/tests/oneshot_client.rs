@@ -207,20 +207,12 @@ fn a_server_that_streams_for_ever_times_out_too() {
 
 #[test]
 fn a_server_that_never_reads_times_out_the_send() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    // Accepts, and keeps the connection open without ever reading from it.
-    let server = thread::spawn(move || listener.accept().expect("accept"));
     // Far more than the kernel buffers of both sides hold, so the send must wait.
-    let input = vec![b'x'; 32 * 1024 * 1024];
-    let waited = client(addr, &["--stdin", "--timeout", "0.5"], &input);
-    assert_eq!(waited.code(), Some(6), "{waited:?}");
-    assert_eq!(
-        waited.stderr,
-        "error: cannot send to the server: it took nothing for 500ms; if the server is only \
-         slow, wait longer with --timeout SECONDS\n"
+    testkit::check_send_times_out(
+        "oneshot-client",
+        &["--stdin"],
+        &vec![b'x'; 32 * 1024 * 1024],
     );
-    drop(server.join().expect("stand-in server"));
 }
 
 #[test]

@@ -443,6 +443,27 @@ pub fn misbehaving_server(
     (addr, handle)
 }
 
+/// Checks that `client` (started with `args`, `--port` and `--timeout 0.5`) gives up on a
+/// server that accepts and never reads, while it sends `input` (far more than the kernel's
+/// buffers hold): exit code 6, and the one line that names `--timeout`.
+pub fn check_send_times_out(client: &str, args: &[&str], input: &[u8]) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // Accepts, and keeps the connection open (the thread returns it) without ever reading.
+    let server = thread::spawn(move || listener.accept().expect("accept"));
+    let port = addr.port().to_string();
+    let mut all = args.to_vec();
+    all.extend(["--port", &port, "--timeout", "0.5"]);
+    let waited = run(client, &all, input);
+    assert_eq!(waited.code(), Some(6), "{waited:?}");
+    assert_eq!(
+        waited.stderr,
+        "error: cannot send to the server: it took nothing for 500ms; if the server is only \
+         slow, wait longer with --timeout SECONDS\n"
+    );
+    drop(server.join().expect("stand-in server"));
+}
+
 /// Checks that the log of a server stopped by Ctrl-C says it closed its clients' connections
 /// itself (`closed PEER: the server is stopping`), not that they left.
 pub fn assert_closed_by_the_server(stopped: &Finished) {
