@@ -21,8 +21,10 @@
 
 #[cfg(feature = "async")]
 mod async_ctrl_c;
+pub mod chat;
 mod cli;
 mod failure;
+pub mod framing;
 mod input;
 mod lines;
 pub mod log;

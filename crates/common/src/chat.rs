@@ -1,0 +1,1 @@
+//! The chat room's rules shared by chat-server and poll-chat-server (to be written).

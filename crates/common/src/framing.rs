@@ -1,0 +1,1 @@
+//! Message framing for lesson 8 (to be written).
