@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::{Failure, HostPort, exit_code};
+use common::{Failure, ServerAt, exit_code};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -40,7 +40,7 @@ const DEFAULT_TIMEOUT_SECS: &str = "10";
 #[command(version, about)]
 struct Args {
     #[command(flatten)]
-    server: HostPort<DEFAULT_PORT>,
+    server: ServerAt<DEFAULT_PORT>,
 
     /// The text to send
     #[arg(long, short, default_value = DEFAULT_MESSAGE, conflicts_with = "stdin")]
@@ -76,13 +76,8 @@ async fn run(args: &Args) -> Result<(), Failure> {
         Ok(connected) => connected,
         Err(elapsed) => Err(elapsed.into()), // an io::Error of kind TimedOut
     };
-    let mut stream = connected.map_err(|error| {
-        Failure::connect(
-            &error,
-            &args.server,
-            &args.server.server_command(SERVER_PACKAGE),
-        )
-    })?;
+    let mut stream =
+        connected.map_err(|error| args.server.cannot_connect(&error, SERVER_PACKAGE))?;
     // ANCHOR_END: connect
 
     // ANCHOR: message

@@ -151,6 +151,42 @@ fn every_tcp_client_says_how_to_start_its_server_when_nothing_listens() {
 }
 
 #[test]
+fn every_client_says_port_0_is_for_servers_and_its_help_offers_no_server_addresses() {
+    for program in PROGRAMS {
+        let Kind::Client {
+            server, args, tcp, ..
+        } = program.kind
+        else {
+            continue;
+        };
+        let help = testkit::run(program.package, &["--help"], b"");
+        for servers_only in ["0.0.0.0", "lets the operating system pick"] {
+            assert!(
+                !help.stdout.contains(servers_only),
+                "{}'s --help offers '{servers_only}', which only a server can use:\n{}",
+                program.package,
+                help.stdout
+            );
+        }
+        if !tcp {
+            continue; // a UDP client only learns of a refusal when a datagram comes back
+        }
+        let mut with_port_0 = args.to_vec();
+        with_port_0.extend(["--port", "0"]);
+        let refused = testkit::run(program.package, &with_port_0, b"hello\n");
+        assert_eq!(refused.code(), Some(4), "{}: {refused:?}", program.package);
+        assert!(
+            refused.stderr.contains("port 0 is not a port a server listens on")
+                && refused.stderr.contains(server)
+                && !refused.stderr.contains("--port 0"),
+            "{}: {}",
+            program.package,
+            refused.stderr
+        );
+    }
+}
+
+#[test]
 fn every_program_stops_quietly_when_its_output_is_closed_early() {
     for program in PROGRAMS {
         let finished = match &program.kind {

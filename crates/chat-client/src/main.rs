@@ -15,11 +15,12 @@ use std::io::{self, IsTerminal, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort, MessageReader, Prompt, Received, exit_code};
+use common::{Failure, MessageReader, Prompt, Received, ServerAt, exit_code};
 
 /// The lesson's port, the one tutorial 004 uses.
 const DEFAULT_PORT: u16 = common::ports::CHAT;
@@ -50,7 +51,7 @@ const MAX_MESSAGE: usize = 1024 * 1024;
 #[command(version, about)]
 struct Args {
     #[command(flatten)]
-    server: HostPort<DEFAULT_PORT>,
+    server: ServerAt<DEFAULT_PORT>,
 
     /// At the end of piped input, keep printing the room's lines for this many seconds
     #[arg(long, default_value = "1", value_parser = common::parse_seconds)]
@@ -89,13 +90,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     // ANCHOR: connect
     // Step 1 — connect to the server
     let addrs = args.server.resolve()?;
-    let stream = TcpStream::connect(&addrs[..]).map_err(|error| {
-        Failure::connect(
-            &error,
-            &args.server,
-            &args.server.server_command(SERVER_PACKAGE),
-        )
-    })?;
+    let stream = TcpStream::connect(&addrs[..])
+        .map_err(|error| args.server.cannot_connect(&error, SERVER_PACKAGE))?;
     println!("connected to {}", stream.peer_addr()?);
     // ANCHOR_END: connect
 
@@ -103,13 +99,16 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Step 2 — one thread prints the server's lines, another reads yours
     // Both report to the main thread through one channel, so it can wait for either.
     let (events, heard) = mpsc::sync_channel(INPUT_AHEAD);
-    let interactive = io::stdin().is_terminal() && io::stdout().is_terminal();
+    let screen = Arc::new(Screen::new());
     let incoming = stream.try_clone()?;
     let receiver = {
-        let events = events.clone();
-        thread::spawn(move || receive(incoming, interactive, events))
+        let (events, screen) = (events.clone(), Arc::clone(&screen));
+        thread::spawn(move || receive(incoming, &screen, events))
     };
-    thread::spawn(move || read_input(events));
+    {
+        let screen = Arc::clone(&screen);
+        thread::spawn(move || read_input(&screen, events));
+    }
     // ANCHOR_END: threads
 
     // ANCHOR: send
@@ -121,7 +120,7 @@ fn run(args: &Args) -> Result<(), Failure> {
                     break None;
                 }
                 send(&stream, &line)?;
-                if line.eq_ignore_ascii_case(BYE) {
+                if is_last(&line) {
                     break None;
                 }
             }
@@ -150,6 +149,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Python: s.close(). Shutting down first ends the receiving thread's read at once.
     let _ = stream.shutdown(Shutdown::Both);
     let _ = receiver.join(); // everything it received is printed before we exit
+    screen.put_away_prompt(); // nothing more is asked: the shell's prompt comes next
     Ok(())
     // ANCHOR_END: linger
 }
@@ -173,7 +173,7 @@ fn server_gone(gone: Gone) -> Failure {
 
 // ANCHOR: receive
 /// The receiving thread: prints every line from the server as soon as it arrives.
-fn receive(stream: TcpStream, interactive: bool, events: SyncSender<Event>) {
+fn receive(stream: TcpStream, screen: &Screen, events: SyncSender<Event>) {
     // Lines end with `\n`; the tutorial's server sends its welcome without one, so a pause
     // ends a line too.
     let mut lines = MessageReader::new(stream, MAX_MESSAGE);
@@ -183,9 +183,9 @@ fn receive(stream: TcpStream, interactive: bool, events: SyncSender<Event>) {
         match lines.next_message(&mut line) {
             Ok(Received::Line | Received::Paused) => {
                 last_was_error = line.starts_with(b"!");
-                show(&String::from_utf8_lossy(&line), interactive);
+                screen.show(&String::from_utf8_lossy(&line));
             }
-            Ok(Received::TooLong) => show("(a line longer than 1 MiB, skipped)", interactive),
+            Ok(Received::TooLong) => screen.show("(a line longer than 1 MiB, skipped)"),
             Ok(Received::End) if last_was_error => break Gone::Refused,
             Ok(Received::End) => break Gone::Closed,
             Err(error) => break Gone::Broke(error),
@@ -194,38 +194,109 @@ fn receive(stream: TcpStream, interactive: bool, events: SyncSender<Event>) {
     let _ = events.send(Event::ServerGone(gone));
 }
 
-/// Prints a line from the room. While a person types, the prompt is on screen: the line goes
-/// in its place (`\r` and "erase line"), and the prompt comes back after it. What the server
-/// sent is printed with its control characters escaped: it must not be able to clear your
-/// screen or move your cursor.
-fn show(line: &str, interactive: bool) {
-    let line = common::terminal_safe(line);
-    let shown = if interactive {
-        format!("\r\x1b[2K{line}\n{PROMPT}")
-    } else {
-        format!("{line}\n")
-    };
-    // One write, so the line never mixes with the prompt. If the output was closed early
-    // (`| head -1`), QuietStdout stops the program quietly, as `println!` would.
-    let _ = common::QuietStdout.write_all(shown.as_bytes());
+/// The terminal, shared by the thread that reads your lines and the one that prints the
+/// room's. While a person types, the prompt is on screen; a line from the room goes in its
+/// place (`\r` and "erase line") and the prompt comes back under it. One lock for both
+/// threads, so the prompt is drawn once, never twice, and never after you have left.
+struct Screen {
+    /// A person is typing (input and output are a terminal): draw the prompt.
+    interactive: bool,
+    /// The prompt is on screen now, waiting for a line.
+    prompt_shown: Mutex<bool>,
+}
+
+impl Screen {
+    fn new() -> Screen {
+        Screen {
+            interactive: io::stdin().is_terminal() && io::stdout().is_terminal(),
+            prompt_shown: Mutex::new(false),
+        }
+    }
+
+    /// Asks for the next line: the tutorial's prompt, when a person types.
+    fn ask(&self) {
+        let mut prompt_shown = self
+            .prompt_shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if self.interactive && !*prompt_shown {
+            write_out(PROMPT);
+            *prompt_shown = true;
+        }
+    }
+
+    /// A line was typed: Enter moved the cursor past the prompt.
+    fn answered(&self) {
+        *self
+            .prompt_shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = false;
+    }
+
+    /// Prints a line from the room. What the server sent is printed with its control
+    /// characters escaped: it must not be able to clear your screen or move your cursor.
+    fn show(&self, line: &str) {
+        let line = common::terminal_safe(line);
+        let prompt_shown = self
+            .prompt_shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if *prompt_shown {
+            write_out(&format!("\r\x1b[2K{line}\n{PROMPT}"));
+        } else {
+            write_out(&format!("{line}\n"));
+        }
+    }
+
+    /// Takes the prompt off the screen for good: the client is leaving.
+    fn put_away_prompt(&self) {
+        let mut prompt_shown = self
+            .prompt_shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if *prompt_shown {
+            write_out("\r\x1b[2K");
+            *prompt_shown = false;
+        }
+    }
+}
+
+/// One write for each piece, so a line never mixes with the prompt. If the output was closed
+/// early (`| head -1`), QuietStdout stops the program quietly, as `println!` would.
+fn write_out(text: &str) {
+    let mut out = common::QuietStdout;
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 // ANCHOR_END: receive
 
 // ANCHOR: read-input
 /// The input thread: reads lines with the tutorial's prompt and hands them to the main thread.
-fn read_input(events: SyncSender<Event>) {
-    let mut input = Prompt::new(PROMPT);
+fn read_input(screen: &Screen, events: SyncSender<Event>) {
+    let mut input = Prompt::drawn_by_caller();
     loop {
-        let event = match input.next_line() {
+        screen.ask();
+        let read = input.next_line();
+        screen.answered();
+        let event = match read {
             Ok(Some([])) => continue, // an empty line: nothing to say
             Ok(Some(line)) => Event::Typed(line.to_vec()),
             Ok(None) => Event::InputEnded,
             Err(failure) => Event::InputFailed(failure),
         };
-        let last = !matches!(event, Event::Typed(_));
+        // After q, bye, or the end of the input, nothing more is asked.
+        let last = match &event {
+            Event::Typed(line) => line == QUIT || is_last(line),
+            _ => true,
+        };
         if events.send(event).is_err() || last {
             return; // the main thread is done, or there is nothing more to read
         }
     }
+}
+
+/// `bye`, in any case: sent to the room, and then the client leaves.
+fn is_last(line: &[u8]) -> bool {
+    line.eq_ignore_ascii_case(BYE)
 }
 // ANCHOR_END: read-input

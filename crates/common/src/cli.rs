@@ -1,6 +1,7 @@
 //! The `--host` and `--port` options that every lesson program shares.
 
 use std::fmt;
+use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
@@ -13,64 +14,124 @@ use crate::Failure;
 /// does on purpose.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
 
-/// Where a server listens or where a client connects: `--host` and `--port`.
+/// Where a server listens: `--host` and `--port`.
 ///
 /// `DEFAULT_PORT` is the lesson's own port (9001 for the echo lesson, 8080 for ctime, ...), so
 /// `--help` shows it and a whole class can run every lesson at once without clashes.
-/// Add it to a program's arguments with `#[command(flatten)]`.
+/// Add it to a server's arguments with `#[command(flatten)]`; a client takes [`ServerAt`].
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
 pub struct HostPort<const DEFAULT_PORT: u16> {
-    /// Host name or IP address, IPv4 or IPv6 (localhost, 127.0.0.1, ::1, 0.0.0.0 ...)
+    /// Address to listen on: 127.0.0.1 or ::1 (this machine only), 0.0.0.0 or :: (every
+    /// network this machine is on), or a host name
     #[arg(long, default_value = DEFAULT_HOST)]
     pub host: String,
 
-    /// Port number; 0 lets the operating system pick a free one
+    /// Port to listen on; 0 lets the operating system pick a free one
     #[arg(long, default_value_t = DEFAULT_PORT)]
     pub port: u16,
 }
 
-impl<const DEFAULT_PORT: u16> HostPort<DEFAULT_PORT> {
-    /// Turns the host name into socket addresses, as Python does inside `connect()` and `bind()`
-    /// (its `getaddrinfo`). A name can stand for several addresses (`localhost` is often both
-    /// `::1` and `127.0.0.1`); `TcpStream::connect` and `TcpListener::bind` try them in order.
-    pub fn resolve(&self) -> Result<Vec<SocketAddr>, Failure> {
-        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
-            .to_socket_addrs()
-            .map_err(|error| Failure::unknown_host(&self.host, &error))?
-            .collect();
-        if addrs.is_empty() {
-            let error = std::io::Error::other("the name has no address");
-            return Err(Failure::unknown_host(&self.host, &error));
+/// The server a client connects to: `--host` and `--port`, with a client's help texts
+/// (`0.0.0.0` and port 0 mean something only to a server).
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct ServerAt<const DEFAULT_PORT: u16> {
+    /// The server's host name or IP address, IPv4 or IPv6 (localhost, 127.0.0.1, ::1 ...)
+    #[arg(long, default_value = DEFAULT_HOST)]
+    pub host: String,
+
+    /// The server's port: the one in its `listening on` line
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+}
+
+/// What a server's and a client's address can both do, written once for both types.
+macro_rules! address_methods {
+    ($address:ident) => {
+        impl<const DEFAULT_PORT: u16> $address<DEFAULT_PORT> {
+            /// Turns the host name into socket addresses, as Python does inside `connect()`
+            /// and `bind()` (its `getaddrinfo`). A name can stand for several addresses
+            /// (`localhost` is often both `::1` and `127.0.0.1`); `TcpStream::connect` and
+            /// `TcpListener::bind` try them in order.
+            pub fn resolve(&self) -> Result<Vec<SocketAddr>, Failure> {
+                resolve(&self.host, self.port)
+            }
+
+            /// The command that starts `package` (a lesson server) on this host and port, for
+            /// hints such as "is the server running? Start it with: cargo run -p echo-server".
+            pub fn server_command(&self, package: &str) -> String {
+                server_command(package, &self.host, self.port, DEFAULT_PORT)
+            }
         }
-        Ok(addrs)
+
+        impl<const DEFAULT_PORT: u16> fmt::Display for $address<DEFAULT_PORT> {
+            /// `host:port`, with an IPv6 address in brackets (`[::1]:9001`) like Rust prints
+            /// them.
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                if self.host.contains(':') {
+                    write!(f, "[{}]:{}", self.host, self.port)
+                } else {
+                    write!(f, "{}:{}", self.host, self.port)
+                }
+            }
+        }
+    };
+}
+
+address_methods!(HostPort);
+address_methods!(ServerAt);
+
+impl<const DEFAULT_PORT: u16> ServerAt<DEFAULT_PORT> {
+    /// `connect()` to this server failed: one line, and what to try.
+    pub fn cannot_connect(&self, error: &io::Error, package: &str) -> Failure {
+        if self.port == 0 {
+            return Failure::custom(
+                format!("cannot connect to {self}: {}", crate::describe(error)),
+                Some(self.start_hint(package)),
+                crate::exit_code::REFUSED,
+            );
+        }
+        Failure::connect(error, self, &self.server_command(package))
     }
 
-    /// The command that starts `package` (a lesson server) on this host and port, for hints
-    /// such as "is the server running? Start it with: cargo run -p echo-server".
-    pub fn server_command(&self, package: &str) -> String {
-        let mut flags = String::new();
-        if self.host != DEFAULT_HOST {
-            flags.push_str(&format!(" --host {}", self.host));
-        }
-        if self.port != DEFAULT_PORT {
-            flags.push_str(&format!(" --port {}", self.port));
-        }
-        if flags.is_empty() {
-            format!("cargo run -p {package}")
+    /// What to try when nothing answers here: the command that starts `package` (a lesson
+    /// server) at this address. Port 0 gets a hint of its own: it tells a *server* to pick a
+    /// free port, and no server can be reached there.
+    pub fn start_hint(&self, package: &str) -> String {
+        if self.port == 0 {
+            format!(
+                "port 0 is not a port a server listens on; give --port the port that {package} \
+                 printed in its 'listening on' line"
+            )
         } else {
-            format!("cargo run -p {package} --{flags}")
+            crate::failure::start_server_hint(&self.server_command(package))
         }
     }
 }
 
-impl<const DEFAULT_PORT: u16> fmt::Display for HostPort<DEFAULT_PORT> {
-    /// `host:port`, with an IPv6 address in brackets (`[::1]:9001`) like Rust prints them.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
+fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Failure> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|error| Failure::unknown_host(host, &error))?
+        .collect();
+    if addrs.is_empty() {
+        let error = io::Error::other("the name has no address");
+        return Err(Failure::unknown_host(host, &error));
+    }
+    Ok(addrs)
+}
+
+fn server_command(package: &str, host: &str, port: u16, default_port: u16) -> String {
+    let mut flags = String::new();
+    if host != DEFAULT_HOST {
+        flags.push_str(&format!(" --host {host}"));
+    }
+    if port != default_port {
+        flags.push_str(&format!(" --port {port}"));
+    }
+    if flags.is_empty() {
+        format!("cargo run -p {package}")
+    } else {
+        format!("cargo run -p {package} --{flags}")
     }
 }
 
@@ -149,6 +210,35 @@ mod tests {
             failure
                 .to_string()
                 .starts_with("error: cannot find host 'no-such-host.invalid'")
+        );
+    }
+
+    #[test]
+    fn a_client_at_port_0_is_told_where_the_port_comes_from() {
+        #[derive(Parser)]
+        struct Client {
+            #[command(flatten)]
+            server: ServerAt<9001>,
+        }
+        let client = Client::try_parse_from(["prog", "--port", "0"]).expect("valid");
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let failure = client
+            .server
+            .cannot_connect(&refused, "echo-server")
+            .to_string();
+        assert!(
+            failure.contains("port 0 is not a port a server listens on"),
+            "{failure}"
+        );
+        assert!(!failure.contains("--port 0"), "{failure}");
+        let client = Client::try_parse_from(["prog", "--port", "4000"]).expect("valid");
+        let failure = client
+            .server
+            .cannot_connect(&refused, "echo-server")
+            .to_string();
+        assert!(
+            failure.ends_with("Start it with: cargo run -p echo-server -- --port 4000"),
+            "{failure}"
         );
     }
 

@@ -78,9 +78,7 @@ impl Failure {
         match error.kind() {
             io::ErrorKind::ConnectionRefused => Failure {
                 message,
-                hint: Some(format!(
-                    "is the server running? Start it with: {start_server}"
-                )),
+                hint: Some(start_server_hint(start_server)),
                 code: exit_code::REFUSED,
             },
             io::ErrorKind::TimedOut => Failure {
@@ -144,6 +142,12 @@ impl Failure {
     pub fn code(&self) -> u8 {
         self.code
     }
+}
+
+/// The hint when nothing listens where a client connects: the exact command that starts the
+/// server there.
+pub(crate) fn start_server_hint(start_server: &str) -> String {
+    format!("is the server running? Start it with: {start_server}")
 }
 
 impl fmt::Display for Failure {

@@ -26,11 +26,18 @@ impl Prompt {
         }
     }
 
+    /// Reads standard input line by line and shows no prompt of its own: for a program that
+    /// draws its prompt itself (the chat client, whose prompt shares the screen with lines
+    /// that arrive while you type). Ctrl-D still ends the prompt's line when a person types.
+    pub fn drawn_by_caller() -> Prompt {
+        Prompt::new("")
+    }
+
     /// The next line, without its line end, or `None` at the end of the input (Ctrl-D, or the
     /// end of a piped file). Bytes that are not UTF-8 are kept as they are.
     pub fn next_line(&mut self) -> Result<Option<&[u8]>, Failure> {
         let cannot_read = |error: io::Error| Failure::new("cannot read the input", &error);
-        if self.interactive {
+        if self.interactive && !self.prompt.is_empty() {
             print!("{}", self.prompt);
             io::stdout().flush().map_err(cannot_read)?;
         }

@@ -1,6 +1,7 @@
 //! Plumbing shared by every lesson, kept out of the lessons so they stay short:
 //!
-//! - [`HostPort`]: the `--host` / `--port` options (with the lesson's default port);
+//! - [`HostPort`] and [`ServerAt`]: the `--host` / `--port` options of a server and of a
+//!   client (with the lesson's default port);
 //! - [`Failure`] and [`exit_with`]: one friendly error line and an exit code, never a panic;
 //!   [`stop_quietly_on_closed_output`]: no panic either when `... | head` closes the output;
 //! - [`Prompt`]: Python's `input(prompt)`, with the prompt only when a person is typing;
@@ -35,7 +36,7 @@ mod shutdown;
 
 #[cfg(feature = "async")]
 pub use async_ctrl_c::ctrl_c_from_now;
-pub use cli::{HostPort, parse_seconds};
+pub use cli::{HostPort, ServerAt, parse_seconds};
 pub use failure::{
     CLOSED_OUTPUT_STATUS, Failure, QuietStdout, describe, exit_code, exit_with,
     stop_quietly_on_closed_output, timed_out,

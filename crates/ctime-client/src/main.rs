@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort, Prompt};
+use common::{Failure, Prompt, ServerAt};
 
 /// The lesson's port, the one tutorial 003 uses (tutorial 001 uses 9999).
 const DEFAULT_PORT: u16 = common::ports::CTIME;
@@ -45,7 +45,7 @@ const DEFAULT_TIMEOUT_SECS: &str = "30";
 #[command(version, about)]
 struct Args {
     #[command(flatten)]
-    server: HostPort<DEFAULT_PORT>,
+    server: ServerAt<DEFAULT_PORT>,
 
     /// Seconds to wait for each reply, and for the server to take each line (e.g. 0.5)
     #[arg(long, value_name = "SECONDS", default_value = DEFAULT_TIMEOUT_SECS,
@@ -64,13 +64,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Step 1 — connect to the server
     // Python: sock = socket.socket(); sock.connect((HOST, PORT))
     let addrs = args.server.resolve()?;
-    let stream = TcpStream::connect(&addrs[..]).map_err(|error| {
-        Failure::connect(
-            &error,
-            &args.server,
-            &args.server.server_command(SERVER_PACKAGE),
-        )
-    })?;
+    let stream = TcpStream::connect(&addrs[..])
+        .map_err(|error| args.server.cannot_connect(&error, SERVER_PACKAGE))?;
     println!("connected to {}", stream.peer_addr()?);
     // ANCHOR_END: connect
 

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
-use common::{Failure, HostPort, Prompt, exit_code};
+use common::{Failure, Prompt, ServerAt, exit_code};
 
 /// The lesson's port, the one tutorial 004 uses.
 const DEFAULT_PORT: u16 = common::ports::ECHO;
@@ -39,7 +39,7 @@ const DEFAULT_TIMEOUT_SECS: &str = "30";
 #[command(version, about)]
 struct Args {
     #[command(flatten)]
-    server: HostPort<DEFAULT_PORT>,
+    server: ServerAt<DEFAULT_PORT>,
 
     /// Send this one message, print the reply as tutorial 000 does, and exit
     #[arg(long, short)]
@@ -63,13 +63,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Step 1 — connect to the server
     // Python: s = socket.socket(); s.connect(ADDR)
     let addrs = args.server.resolve()?;
-    let stream = TcpStream::connect(&addrs[..]).map_err(|error| {
-        Failure::connect(
-            &error,
-            &args.server,
-            &args.server.server_command(SERVER_PACKAGE),
-        )
-    })?;
+    let stream = TcpStream::connect(&addrs[..])
+        .map_err(|error| args.server.cannot_connect(&error, SERVER_PACKAGE))?;
     // Python: s.settimeout(30). No read, and no write, waits longer than that for the server.
     stream.set_read_timeout(Some(args.timeout))?;
     stream.set_write_timeout(Some(args.timeout))?;

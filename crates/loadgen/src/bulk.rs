@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use common::{Failure, HostPort, ports};
+use common::{Failure, ServerAt, ports};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -36,7 +36,7 @@ const MAX_CHUNK: u64 = 1 << 20;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    target: HostPort<{ ports::ECHO }>,
+    target: ServerAt<{ ports::ECHO }>,
 
     /// Connections, each streaming at the same time
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000))]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Failure, HostPort, ports};
+use common::{Failure, ServerAt, ports};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -42,7 +42,7 @@ const DRAIN_CHECK: Duration = Duration::from_millis(50);
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    target: HostPort<{ ports::CHAT }>,
+    target: ServerAt<{ ports::CHAT }>,
 
     /// Clients in the room, all connected before anyone talks
     #[arg(long, short = 'c', default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=60_000))]

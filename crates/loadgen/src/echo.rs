@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{Failure, HostPort, ports};
+use common::{Failure, ServerAt, ports};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
@@ -25,7 +25,7 @@ pub struct Args {
     // echo-server's port by default; the async echo server's is 8888 (`--port 8888
     // --expect upper`).
     #[command(flatten)]
-    target: HostPort<{ ports::ECHO }>,
+    target: ServerAt<{ ports::ECHO }>,
 
     /// Connections, opened first and held open together
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=60_000))]

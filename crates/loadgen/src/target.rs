@@ -6,7 +6,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use common::{Failure, HostPort, ports};
+use common::{Failure, ServerAt, ports};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -27,7 +27,7 @@ pub fn is_loopback(ip: IpAddr) -> bool {
 /// The addresses of `--host`/`--port`, refused (exit code 2) unless every one is a loopback
 /// address. A load generator aimed at someone else's machine is an attack, so loadgen does not
 /// offer it, not even by accident.
-pub fn loopback<const PORT: u16>(target: &HostPort<PORT>) -> Result<Vec<SocketAddr>, Failure> {
+pub fn loopback<const PORT: u16>(target: &ServerAt<PORT>) -> Result<Vec<SocketAddr>, Failure> {
     // Literal addresses are checked before any name lookup, so nothing leaves the machine.
     if let Ok(ip) = target.host.trim_matches(['[', ']']).parse::<IpAddr>() {
         refuse_unless_loopback(target, ip)?;
@@ -40,7 +40,7 @@ pub fn loopback<const PORT: u16>(target: &HostPort<PORT>) -> Result<Vec<SocketAd
 }
 
 fn refuse_unless_loopback<const PORT: u16>(
-    target: &HostPort<PORT>,
+    target: &ServerAt<PORT>,
     ip: IpAddr,
 ) -> Result<(), Failure> {
     if is_loopback(ip) {
@@ -62,10 +62,10 @@ fn refuse_unless_loopback<const PORT: u16>(
 
 /// The command that starts `package` where `target` points, with `flags`, for the "is the
 /// server running?" hint: `cargo run --release -p udp-server -- --port 4000 --echo`. It is
-/// [`HostPort::server_command`] (which names `--host` and `--port` where they differ from the
+/// [`ServerAt::server_command`] (which names `--host` and `--port` where they differ from the
 /// lesson's), built in release mode: a load generator measures release builds.
 pub fn server_command<const PORT: u16>(
-    target: &HostPort<PORT>,
+    target: &ServerAt<PORT>,
     package: &str,
     flags: &[&str],
 ) -> String {
@@ -81,9 +81,9 @@ pub fn server_command<const PORT: u16>(
 
 /// The command that starts the echo server a port belongs to: the async one on its port
 /// (lesson 6's), echo-server anywhere else.
-pub fn echo_server_command<const PORT: u16>(target: &HostPort<PORT>) -> String {
+pub fn echo_server_command<const PORT: u16>(target: &ServerAt<PORT>) -> String {
     if target.port == ports::ASYNC_ECHO {
-        let target = HostPort::<{ ports::ASYNC_ECHO }> {
+        let target = ServerAt::<{ ports::ASYNC_ECHO }> {
             host: target.host.clone(),
             port: target.port,
         };
@@ -241,8 +241,8 @@ mod tests {
     }
 
     /// `--host HOST --port PORT` as clap reads them, with the lesson's default port `PORT`.
-    fn target<const PORT: u16>(host: &str, port: u16) -> HostPort<PORT> {
-        HostPort {
+    fn target<const PORT: u16>(host: &str, port: u16) -> ServerAt<PORT> {
+        ServerAt {
             host: host.into(),
             port,
         }

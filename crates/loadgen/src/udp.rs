@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Failure, HostPort, ports};
+use common::{Failure, ServerAt, ports};
 use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
@@ -31,7 +31,7 @@ const PROBE_TRIES: u32 = 3;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    target: HostPort<{ ports::UDP }>,
+    target: ServerAt<{ ports::UDP }>,
 
     /// Sockets, each sending at the same time
     #[arg(long, short = 'c', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=60_000))]

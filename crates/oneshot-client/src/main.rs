@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort};
+use common::{Failure, ServerAt};
 
 /// The lesson's port, the one tutorial 002 uses.
 const DEFAULT_PORT: u16 = common::ports::ONESHOT;
@@ -44,7 +44,7 @@ const DEFAULT_TIMEOUT_SECS: &str = "30";
 #[command(version, about)]
 struct Args {
     #[command(flatten)]
-    server: HostPort<DEFAULT_PORT>,
+    server: ServerAt<DEFAULT_PORT>,
 
     /// The text to send
     #[arg(long, short, default_value = DEFAULT_MESSAGE, conflicts_with = "stdin")]
@@ -72,13 +72,8 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Step 1 — connect to the server
     // Python: client = socket.socket(); client.connect(("127.0.0.1", 8000))
     let addrs = args.server.resolve()?;
-    let mut stream = TcpStream::connect(&addrs[..]).map_err(|error| {
-        Failure::connect(
-            &error,
-            &args.server,
-            &args.server.server_command(SERVER_PACKAGE),
-        )
-    })?;
+    let mut stream = TcpStream::connect(&addrs[..])
+        .map_err(|error| args.server.cannot_connect(&error, SERVER_PACKAGE))?;
     let server_addr = stream.peer_addr()?;
     // ANCHOR_END: connect
 

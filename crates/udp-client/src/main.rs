@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Failure, HostPort, Prompt, exit_code};
+use common::{Failure, Prompt, ServerAt, exit_code};
 
 /// The lesson's port, the one tutorial 004 uses.
 const DEFAULT_PORT: u16 = common::ports::UDP;
@@ -39,7 +39,7 @@ const MAX_DATAGRAM: usize = 65_536;
 #[command(version, about)]
 struct Args {
     #[command(flatten)]
-    server: HostPort<DEFAULT_PORT>,
+    server: ServerAt<DEFAULT_PORT>,
 
     /// Send this one datagram, print the answer, and exit
     #[arg(long, short)]
@@ -81,18 +81,16 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Step 2 — connect the socket to the server
     // No packet is sent: connect() only fixes the address that send() uses, makes recv() drop
     // datagrams from anyone else, and lets the system report "nothing listens there".
-    let start_server = args.server.server_command(SERVER_PACKAGE);
+    let start_hint = args.server.start_hint(SERVER_PACKAGE);
     socket
         .connect(server)
-        .map_err(|error| Failure::connect(&error, server, &start_server))?;
+        .map_err(|error| args.server.cannot_connect(&error, SERVER_PACKAGE))?;
     // ANCHOR_END: connect
 
     let refused = || {
         Failure::custom(
             format!("nothing answers on udp {server}: the datagram was refused"),
-            Some(format!(
-                "is the server running? Start it with: {start_server}"
-            )),
+            Some(start_hint.clone()),
             exit_code::REFUSED,
         )
     };
