@@ -24,6 +24,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::cpu::{self, CpuWatch};
+use crate::memory::{self, MemoryWatch};
 use crate::numbers::{count_of, thousands};
 use crate::results::{ChatResults, ErrorCounts, Results};
 use crate::stats::{self, Counters, Cut, Latency, Limits, Progress, RunOptions};
@@ -260,6 +261,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     };
 
     // Phase 1: everyone joins, and starts reading at once.
+    let memory = MemoryWatch::start(args.run.server_pid);
     let (stop, stopped) = watch::channel(false);
     let opened = {
         let room = Arc::clone(&room);
@@ -277,6 +279,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let (addr, members, mut errors) = (opened.addr, opened.set_up, opened.errors);
     let connected = members.len() as u64;
     let connect_s = limits.start.elapsed().as_secs_f64();
+    // Everyone has joined: what do their connections cost the server?
+    let memory = memory.map(|watch| watch.connected(connected));
 
     // Phase 2: the first K members talk; the others keep their connection open and listen.
     // The last to join watches everyone's lines for --in-flight, and the first watches its.
@@ -375,6 +379,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         latency: room.latency.summary(),
         cut_off,
         cpu,
+        memory,
         elapsed_s: limits.start.elapsed().as_secs_f64(),
         partial: limits.partial(),
         errors: errors.total(),
@@ -677,6 +682,9 @@ fn summary(results: &ChatResults, options: &RunOptions) -> String {
     text += &format!("latency     {}\n", stats::latency_line(&results.latency));
     if let Some(cpu) = &results.cpu {
         text += &cpu::summary_line(cpu);
+    }
+    if let Some(memory) = &results.memory {
+        text += &memory::summary_line(memory);
     }
     text + &stats::summary_tail(
         results.elapsed_s,

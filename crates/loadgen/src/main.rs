@@ -38,6 +38,7 @@ mod bulk;
 mod chat;
 mod cpu;
 mod echo;
+mod memory;
 mod numbers;
 mod report;
 mod results;

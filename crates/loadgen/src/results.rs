@@ -131,6 +131,9 @@ pub struct ChatResults {
     /// The server's CPU time per delivery (with `--server-pid`).
     #[serde(default)]
     pub cpu: Option<CpuUse>,
+    /// The server's threads and memory per client (chat runs; older results have none).
+    #[serde(default)]
+    pub memory: Option<MemoryUse>,
     pub elapsed_s: f64,
     pub partial: bool,
     pub errors: u64,
@@ -211,6 +214,24 @@ pub struct CpuUse {
     /// CPU seconds loadgen itself used meanwhile, for the same operations.
     pub loadgen_s: Option<f64>,
     /// Why there is no number, where there is none (no `/proc`, the server had exited, ...).
+    pub unavailable: Option<String>,
+}
+
+/// The server's threads and resident memory before the clients connected and once they all
+/// had (`--server-pid`, Linux's `/proc/PID/status`).
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct MemoryUse {
+    /// The server's process id, as given with `--server-pid`.
+    pub pid: u32,
+    /// Clients connected at the second reading.
+    pub clients: u64,
+    pub threads_before: Option<u64>,
+    pub threads_connected: Option<u64>,
+    pub rss_before_kib: Option<u64>,
+    pub rss_connected_kib: Option<u64>,
+    /// What one more connection costs the server in resident memory, in KiB.
+    pub rss_per_client_kib: Option<f64>,
+    /// Why there is no number, where there is none.
     pub unavailable: Option<String>,
 }
 
