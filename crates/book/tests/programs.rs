@@ -60,6 +60,10 @@ const PROGRAMS: &[Program] = &[
         kind: Kind::TcpServer { args: &[] },
     },
     Program {
+        package: "framing-server",
+        kind: Kind::TcpServer { args: &[] },
+    },
+    Program {
         package: "echo-client",
         kind: Kind::Client {
             server: "echo-server",
@@ -115,6 +119,16 @@ const PROGRAMS: &[Program] = &[
             server: "async-echo-server",
             port: 8888,
             args: &["--stdin"],
+            input: "line\n",
+            tcp: true,
+        },
+    },
+    Program {
+        package: "framing-client",
+        kind: Kind::Client {
+            server: "framing-server",
+            port: 9004,
+            args: &[],
             input: "line\n",
             tcp: true,
         },

@@ -390,3 +390,40 @@ fn upper_once(mut conn: TcpStream, addr: SocketAddr, print: &Sender<String>) {
     let _ = conn.write_all(message.to_uppercase().as_bytes());
     let _ = print.send("Close the connection".into());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tutorial 000's send and receive loops, with a fixed message length
+
+/// The message length of tutorial 000's `myreceive(s, msglen)` as lesson 7's fixed framing
+/// uses it by default (`framing-server --framing fixed`, `--size 32`).
+pub const MSGLEN: usize = 32;
+
+/// Tutorial 000's `mysend(s, msg)`: `send` until every byte is sent. The message is padded
+/// with spaces to `msglen` first, as a Python program does with `msg.ljust(MSGLEN)`.
+pub fn mysend(stream: &mut TcpStream, msg: &[u8], msglen: usize) {
+    let mut padded = msg.to_vec();
+    padded.resize(msglen.max(msg.len()), b' ');
+    let mut total_sent = 0;
+    while total_sent < padded.len() {
+        let sent = stream
+            .write(&padded[total_sent..])
+            .expect("tutorial 000's mysend");
+        assert!(sent != 0, "RuntimeError: socket connection broken");
+        total_sent += sent;
+    }
+}
+
+/// Tutorial 000's `myreceive(s, msglen)`: `recv(min(msglen - bytes_recd, 2048))` until
+/// `msglen` bytes have come. Fails the test (Python: `RuntimeError`) if the connection ends
+/// first, or nothing comes before the deadline.
+pub fn myreceive(stream: &mut TcpStream, msglen: usize) -> Vec<u8> {
+    let _ = stream.set_read_timeout(Some(DEADLINE));
+    let mut chunks = Vec::with_capacity(msglen);
+    while chunks.len() < msglen {
+        let mut chunk = vec![0; (msglen - chunks.len()).min(2048)];
+        let count = stream.read(&mut chunk).expect("tutorial 000's myreceive");
+        assert!(count != 0, "RuntimeError: socket connection broken");
+        chunks.extend_from_slice(&chunk[..count]);
+    }
+    chunks
+}
