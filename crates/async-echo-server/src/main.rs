@@ -145,7 +145,7 @@ async fn serve(args: &Args) -> Result<(), Failure> {
     let (stop_sender, stop) = watch::channel(false);
     let mut connections = JoinSet::new();
     loop {
-        // Step 3 — wait for a client, or for Ctrl-C
+        // Step 3 — wait for a client or for Ctrl-C, and serve it on a task of its own
         // Python: start_server calls accept() for you, and serve_forever() never stops.
         let (stream, peer) = tokio::select! {
             () = &mut ctrl_c => break,
@@ -167,7 +167,7 @@ async fn serve(args: &Args) -> Result<(), Failure> {
             }
         };
 
-        // Step 4 — serve the client on a task of its own, if there is room
+        // Serve the client on a task of its own, if there is room.
         // Python: start_server runs handle_echo(reader, writer) as a task for each client.
         let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
             warn!("refused {peer}: --max-conns {} reached", args.max_conns);
@@ -201,9 +201,9 @@ async fn serve_client(
     permit: OwnedSemaphorePermit,
 ) {
     info!("connected from {peer}");
-    // Step 5 — receive, and answer in upper case, until the client leaves
+    // Step 4 — receive, and answer in upper case, until the client leaves
     let ended = answer_in_upper_case(&mut stream, peer, buf_size, stop).await;
-    // Step 6 — close the connection, and free its place
+    // Step 5 — close the connection, and free its place
     // Python: writer.close(). Dropping the stream closes it; dropping the permit frees a place.
     // Both before the log line: once it says "left", a new client can have the place.
     drop(stream);
@@ -217,7 +217,7 @@ async fn serve_client(
 // ANCHOR_END: serve-client
 
 // ANCHOR: upper-case
-/// The loop of step 5. An error (such as a client that reset the connection) ends it.
+/// The loop of step 4. An error (such as a client that reset the connection) ends it.
 async fn answer_in_upper_case(
     stream: &mut TcpStream,
     peer: SocketAddr,
@@ -251,7 +251,7 @@ async fn answer_in_upper_case(
 // ANCHOR_END: upper-case
 
 // ANCHOR: stop
-// Step 7 — stop: no new clients, then give the open connections a grace period
+// Step 6 — stop: no new clients, then give the open connections a grace period
 /// Runs once Ctrl-C ended the accept loop: `stop_sender` tells every connection, which then
 /// finishes the answer it is sending; after `grace` seconds, whatever is left is closed.
 async fn stop_gracefully(

@@ -112,7 +112,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
     // A scope lets client threads borrow `shutdown`, and waits for all of them at its end.
     thread::scope(|scope| {
         loop {
-            // Step 3 — wait for a client, and give its connection a name of its own
+            // Step 3 — wait for a client, give its connection a name of its own, and serve it
             // Python: print('waiting for connection...'); conn, addr = sock.accept()
             // Tutorial 003 writes `sock, addr = sock.accept()`: see the lesson page for why
             // that stops its server after the first client.
@@ -130,7 +130,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
                 break; // that "client" was Ctrl-C waking us up
             }
 
-            // Step 4 — serve the client: right here, or on a thread of its own
+            // Serve the client: right here, or on a thread of its own.
             if args.threads {
                 let shutdown = &shutdown;
                 let spawned = thread::Builder::new()
@@ -157,17 +157,17 @@ fn serve(args: &Args) -> Result<(), Failure> {
 fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shutdown) {
     // Python: print('...connected from:', addr)
     common::log!("...connected from: {peer}");
-    // Shared with the Ctrl-C handler, which shuts it down to end the read in step 5.
+    // Shared with the Ctrl-C handler, which shuts it down to end the read in step 4.
     let stream = Arc::new(stream);
     let watched = shutdown.watch(&stream);
-    // Step 5 — receive a line, send it back with the time, until the client leaves
+    // Step 4 — receive a line, send it back with the time, until the client leaves
     match answer_lines(&stream, peer, args) {
         // Ctrl-C shut the connection down: the server closed it, not the client.
         _ if shutdown.requested() => common::log!("closed {peer}: the server is stopping"),
         Ok(()) => common::log!("client {peer} left"),
         Err(error) => common::log!("client {peer} left: {}", common::describe(&error)),
     }
-    // Step 6 — close the connection
+    // Step 5 — close the connection
     // Python: conn.close(). Dropping the last `Arc` of the stream closes it: the watch lets
     // go of its share first.
     drop(watched);
@@ -176,7 +176,7 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shu
 // ANCHOR_END: serve-client
 
 // ANCHOR: answer-lines
-/// The loop of step 5. An error (such as a client that reset the connection) ends it.
+/// The loop of step 4. An error (such as a client that reset the connection) ends it.
 fn answer_lines(stream: &TcpStream, peer: SocketAddr, args: &Args) -> io::Result<()> {
     // `&TcpStream` both reads and writes: the message reader gets one, the replies the other.
     let max_line = args.max_line as usize;

@@ -86,7 +86,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
     // A scope lets client threads borrow `shutdown`, and waits for all of them at its end.
     thread::scope(|scope| {
         loop {
-            // Step 3 — wait for a client
+            // Step 3 — wait for a client, and serve it: right here, or on a thread of its own
             // Python: conn, addr = s.accept()
             let (stream, peer) = match listener.accept() {
                 Ok(connection) => connection,
@@ -101,7 +101,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
                 break; // that "client" was Ctrl-C waking us up
             }
 
-            // Step 4 — serve the client: right here, or on a thread of its own
+            // Serve the client: right here, or on a thread of its own.
             if args.threads {
                 let shutdown = &shutdown;
                 let spawned = thread::Builder::new()
@@ -130,14 +130,14 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shu
     // Shared with the Ctrl-C handler, which shuts it down to end the read below.
     let stream = Arc::new(stream);
     let watched = shutdown.watch(&stream);
-    // Step 5 — receive, and send the same bytes back, until the client leaves
+    // Step 4 — receive, and send the same bytes back, until the client leaves
     match echo(&stream, peer, args) {
         // Ctrl-C shut the connection down: the server closed it, not the client.
         _ if shutdown.requested() => common::log!("closed {peer}: the server is stopping"),
         Ok(()) => common::log!("client {peer} left"),
         Err(error) => common::log!("client {peer} left: {}", common::describe(&error)),
     }
-    // Step 6 — close the connection
+    // Step 5 — close the connection
     // Python: conn.close(), or the end of `with conn:`. Dropping the last `Arc` of the stream
     // closes it: the watch lets go of its share first.
     drop(watched);
@@ -146,7 +146,7 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, args: &Args, shutdown: &Shu
 // ANCHOR_END: serve-client
 
 // ANCHOR: echo
-/// The echo loop of step 5. An error (such as a client that reset the connection) ends it.
+/// The echo loop of step 4. An error (such as a client that reset the connection) ends it.
 fn echo(stream: &TcpStream, peer: SocketAddr, args: &Args) -> io::Result<()> {
     // `&TcpStream` reads and writes too: one connection, shared, no second descriptor.
     let mut stream = stream;

@@ -80,7 +80,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
 
     // ANCHOR: serve
     loop {
-        // Step 3 — wait for a client
+        // Step 3 — wait for a client, and receive until it closes its side
         // Python: sock, addr = server.accept()
         let (stream, peer) = match listener.accept() {
             Ok(connection) => connection,
@@ -96,7 +96,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
         }
         println!("connected from {peer}");
 
-        // Step 4 — receive until the client closes its side
+        // Receive until the client closes its side.
         // Python: while True: temp_data = sock.recv(1024); if not temp_data: break ...
         // The stream is shared with the Ctrl-C handler, which shuts it down to end the read.
         let stream = Arc::new(stream);
@@ -111,13 +111,13 @@ fn serve(args: &Args) -> Result<(), Failure> {
             ending = Err(io::Error::other("the server is stopping"));
         }
 
-        // Step 5 — print everything that arrived
+        // Step 4 — print everything that arrived
         // Python: print(data)
         print_received(&received, peer, args.quiet)
             .map_err(|error| Failure::new("cannot print what was received", &error))?;
 
         // ANCHOR: close
-        // Step 6 — close the connection, then stop or serve the next client
+        // Step 5 — close the connection, then stop or serve the next client
         // Python: sock.close() (the tutorial leaves it to the end of the program). Dropping
         // the last `Arc` of the stream closes it: the watch lets go of its share first.
         drop(watched);
@@ -175,7 +175,7 @@ fn receive_all(stream: &TcpStream, max_bytes: usize, received: &mut Vec<u8>) -> 
 // ANCHOR_END: receive-all
 
 // ANCHOR: print-received
-/// Step 5: a line saying how much arrived from whom, then the text itself (unless `quiet`).
+/// Step 4: a line saying how much arrived from whom, then the text itself (unless `quiet`).
 /// Invalid UTF-8 becomes `�` instead of a crash, and control characters are shown escaped
 /// (`\u{1b}`). A text without a final newline gets one, so the next line starts on a line of
 /// its own.
