@@ -1025,15 +1025,6 @@ fn lessons_in_summary(folder: &str) -> BTreeSet<u32> {
         .collect()
 }
 
-/// Mentions that are wrong but are corrected where they are written, not on the page:
-/// (page, words). The bench pages are generated from `crates/loadgen/templates`, which still
-/// call the load generator "lesson 9". The test fails when an entry is no longer found, so
-/// the entry goes as soon as its source is fixed.
-const NOT_YET_FIXED_AT_THE_SOURCE: &[(&str, &str)] = &[
-    ("docs/en/bench.md", "lesson 9"),
-    ("docs/zh/bench.md", "第 9 课"),
-];
-
 #[test]
 fn every_lesson_mentioned_has_a_page() {
     let english = lessons_in_summary(ENGLISH);
@@ -1043,7 +1034,6 @@ fn every_lesson_mentioned_has_a_page() {
         "no lesson found in {ENGLISH}/{SUMMARY}"
     );
     let mut problems = Vec::new();
-    let mut excused = BTreeSet::new();
     for page in pages() {
         let text = fs::read_to_string(&page).expect("read page");
         let (lessons, summary) = if is_chinese(&page) {
@@ -1055,26 +1045,10 @@ fn every_lesson_mentioned_has_a_page() {
             if lessons.contains(&number) {
                 continue;
             }
-            let name = relative(&page);
-            let known = NOT_YET_FIXED_AT_THE_SOURCE
-                .iter()
-                .find(|(p, w)| *p == name && words.contains(w));
-            match known {
-                Some(entry) => {
-                    excused.insert(*entry);
-                }
-                None => problems.push(format!(
-                    "{name}:{line}: '{words}' names lesson {number}, which {summary} does not list \
-                     (point to a page that exists, or say it without a number)"
-                )),
-            }
-        }
-    }
-    for entry in NOT_YET_FIXED_AT_THE_SOURCE {
-        if !excused.contains(entry) {
             problems.push(format!(
-                "{}: '{}' is fixed: remove it from NOT_YET_FIXED_AT_THE_SOURCE",
-                entry.0, entry.1
+                "{}:{line}: '{words}' names lesson {number}, which {summary} does not list \
+                 (point to a page that exists, or say it without a number)",
+                relative(&page)
             ));
         }
     }

@@ -1,4 +1,4 @@
-//! Lesson 9 — loadgen: measures the lesson servers (tutorial 004's notes on performance).
+//! loadgen, the load generator: measures the lesson servers (tutorial 004's notes on performance).
 //!
 //! Start a server in one terminal, then point loadgen at it from a second one:
 //!
