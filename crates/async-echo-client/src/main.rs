@@ -1,4 +1,4 @@
-//! Lesson 6 — async echo client with tokio (tutorial 004's asyncio client).
+//! Lesson 7 — async echo client with tokio (tutorial 004's asyncio client).
 //!
 //! Sends `Hello, world!` to the async echo server, like the tutorial, and prints the upper-case
 //! answer. Start the server first, then:

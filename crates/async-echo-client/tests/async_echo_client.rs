@@ -10,7 +10,7 @@ use testkit::{
     run,
 };
 
-const PAGE: &str = "docs/en/06-async-echo.md";
+const PAGE: &str = "docs/en/07-async-echo.md";
 
 fn client(addr: SocketAddr, args: &[&str], stdin: &[u8]) -> Finished {
     let port = addr.port().to_string();

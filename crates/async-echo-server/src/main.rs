@@ -1,4 +1,4 @@
-//! Lesson 6 — async echo server with tokio (tutorial 004's asyncio server).
+//! Lesson 7 — async echo server with tokio (tutorial 004's asyncio server).
 //!
 //! Answers every message in upper case, like the tutorial's asyncio server, but keeps
 //! answering until the client closes. Each client is served by a task, not a thread: thousands

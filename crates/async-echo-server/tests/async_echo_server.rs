@@ -10,7 +10,7 @@ use testkit::{
     has_ipv6_loopback, mask_ports, run, vanish_mid_message,
 };
 
-const PAGE: &str = "docs/en/06-async-echo.md";
+const PAGE: &str = "docs/en/07-async-echo.md";
 
 /// What a refused client reads before the server closes the connection.
 const BUSY: &str = "server busy: too many connections, try again later\n";

@@ -1,4 +1,4 @@
-//! Ctrl-C for async (tokio) programs: the async echo server (lesson 6) and loadgen.
+//! Ctrl-C for async (tokio) programs: the async echo server (lesson 7) and loadgen.
 //!
 //! The blocking lessons use [`crate::Shutdown`], which needs no runtime. This module is only
 //! compiled with the `async` feature, so the programs that do not use tokio do not link it.

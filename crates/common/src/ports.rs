@@ -22,7 +22,7 @@ pub const UDP: u16 = 9002;
 /// Lesson 5, the chat room: `chat-server` and `chat-client`, the port tutorial 004 uses.
 pub const CHAT: u16 = 9003;
 
-/// Lesson 6, async echo with tokio: `async-echo-server` and `async-echo-client`, the port
+/// Lesson 7, async echo with tokio: `async-echo-server` and `async-echo-client`, the port
 /// tutorial 004's asyncio server uses.
 pub const ASYNC_ECHO: u16 = 8888;
 

@@ -80,7 +80,7 @@ pub fn server_command<const PORT: u16>(
 }
 
 /// The command that starts the echo server a port belongs to: the async one on its port
-/// (lesson 6's), echo-server anywhere else.
+/// (lesson 7's), echo-server anywhere else.
 pub fn echo_server_command<const PORT: u16>(target: &ServerAt<PORT>) -> String {
     if target.port == ports::ASYNC_ECHO {
         let target = ServerAt::<{ ports::ASYNC_ECHO }> {
