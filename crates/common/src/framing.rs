@@ -1,4 +1,4 @@
-//! Lesson 7 — message boundaries (粘包): four ways to tell where one message ends and the next
+//! Lesson 8 — message boundaries (粘包): four ways to tell where one message ends and the next
 //! begins, shared by `framing-server` and `framing-client`.
 //!
 //! TCP carries a stream of bytes, not messages. Two `send`s may arrive in one `recv` (glued,

@@ -1,4 +1,4 @@
-//! Lesson 7 — message boundaries (粘包): the framing client (tutorials 000 and 003).
+//! Lesson 8 — message boundaries (粘包): the framing client (tutorials 000 and 003).
 //!
 //! Sends messages in the framing you choose, back to back without waiting for answers, and
 //! prints every answer as it frames it. Start `framing-server` with the same `--framing`

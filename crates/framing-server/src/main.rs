@@ -1,4 +1,4 @@
-//! Lesson 7 — message boundaries (粘包): the framing server (tutorials 000 and 003).
+//! Lesson 8 — message boundaries (粘包): the framing server (tutorials 000 and 003).
 //!
 //! TCP carries bytes, not messages. This server reads messages with the framing you choose
 //! and answers each one with one message in the same framing: `#3 (5 bytes) hello`, the

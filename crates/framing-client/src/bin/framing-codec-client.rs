@@ -1,4 +1,4 @@
-//! Lesson 7, last step — length framing the way production code does it: tokio-util's
+//! Lesson 8, last step — length framing the way production code does it: tokio-util's
 //! `LengthDelimitedCodec`, in an async client.
 //!
 //! It speaks exactly what `common::framing::write_length` and `read_length` speak (a 4-byte
@@ -40,7 +40,7 @@ const DEFAULT_TIMEOUT_SECS: &str = "30";
 #[derive(Parser, Debug)]
 #[command(
     version,
-    about = "Lesson 7, last step: length framing through tokio-util's LengthDelimitedCodec"
+    about = "Lesson 8, last step: length framing through tokio-util's LengthDelimitedCodec"
 )]
 struct Args {
     #[command(flatten)]
