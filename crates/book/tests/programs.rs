@@ -64,6 +64,10 @@ const PROGRAMS: &[Program] = &[
         kind: Kind::TcpServer { args: &[] },
     },
     Program {
+        package: "wiretap",
+        kind: Kind::TcpServer { args: &[] },
+    },
+    Program {
         package: "echo-client",
         kind: Kind::Client {
             server: "echo-server",
