@@ -60,6 +60,10 @@ const PROGRAMS: &[Program] = &[
         kind: Kind::TcpServer { args: &[] },
     },
     Program {
+        package: "poll-chat-server",
+        kind: Kind::TcpServer { args: &[] },
+    },
+    Program {
         package: "framing-server",
         kind: Kind::TcpServer { args: &[] },
     },

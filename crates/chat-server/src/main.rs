@@ -24,35 +24,15 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
+use common::chat::{self, Command, Refused};
 use common::{Failure, HostPort, MessageReader, Received, Shutdown};
-use room::{Connection, Joined, Limits, Refused, Room};
+use room::{Connection, Joined, Limits, Room};
 
 /// The lesson's port, the one tutorial 004 uses.
 const DEFAULT_PORT: u16 = common::ports::CHAT;
 
-/// Tutorial 004's greeting ("welcome to the chat room!").
-const WELCOME: &str = "欢迎来到聊天室!";
-
-/// A chat line is short. The limit keeps one client from making the server hold an endless
-/// line in memory: a longer line is refused, with an error line to its sender.
-const MAX_LINE: usize = 4 * 1024;
-
-/// Each client costs a thread and a socket. A real server would size this from its memory
-/// and file-descriptor limit; a classroom never comes near it.
-const MAX_CLIENTS: usize = 1000;
-
-/// How long a member may take nothing while lines wait for it, before it is cut off. A
-/// member that reads never comes near it: its socket buffers take hundreds of kilobytes at
-/// once. Only a member that stopped reading (a stopped program, a dead laptop) does, and it
-/// holds up the members who write to it for this long, once.
-const STUCK_AFTER: &str = "3";
-
-/// What every client hears on Ctrl-C, before its connection is closed.
-const GOODBYE: &str = "* the server is shutting down, goodbye";
-
-/// After Ctrl-C, how long clients have to read their last lines and close: after that, their
-/// connections are shut down, so a client that stopped reading cannot hold up the server.
-const GOODBYE_GRACE: Duration = Duration::from_secs(2);
+// The room's rules (what members see, which names they may take) and its limits' defaults
+// are common::chat's, shared with poll-chat-server; this file and room.rs are about threads.
 
 /// A pause before accepting again after `accept()` failed (for example when the process ran
 /// out of file descriptors). Retrying at once would fail again, thousands of times a second.
@@ -66,24 +46,24 @@ struct Args {
     listen: HostPort<DEFAULT_PORT>,
 
     /// The first line every client gets
-    #[arg(long, default_value = WELCOME)]
+    #[arg(long, default_value = chat::WELCOME)]
     welcome: String,
 
     /// The longest line a client may send, in bytes
-    #[arg(long, default_value_t = MAX_LINE as u32, value_parser = clap::value_parser!(u32).range(1..=1024 * 1024))]
+    #[arg(long, default_value_t = chat::MAX_LINE as u32, value_parser = clap::value_parser!(u32).range(1..=1024 * 1024))]
     max_line: u32,
 
     /// The most clients in the room at once; the next one is refused
-    #[arg(long, default_value_t = MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = chat::MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
     max_clients: u32,
 
     /// Seconds a member may take nothing while lines wait for it, before it is cut off
-    #[arg(long, value_name = "SECONDS", default_value = STUCK_AFTER, value_parser = common::parse_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value = chat::STUCK_AFTER, value_parser = common::parse_seconds)]
     stuck_after: Duration,
 
     /// Seconds of silence that end a message sent without a newline, as the tutorial's
     /// client sends them
-    #[arg(long, value_name = "SECONDS", default_value = "0.1", value_parser = common::parse_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value = chat::PAUSE, value_parser = common::parse_seconds)]
     pause: Duration,
 
     /// No line per message received (joins, leaves, cut-offs and errors still print), e.g.
@@ -185,12 +165,9 @@ fn serve(args: &Args) -> Result<(), Failure> {
 /// Tells a client why it cannot come in, and closes its connection. The line is short and the
 /// connection new, so the write cannot block: this is safe on the accept loop's thread.
 fn refuse(stream: &TcpStream, peer: SocketAddr, refused: Refused, max_clients: usize) {
-    let why = match refused {
-        Refused::Full => format!("the room is full ({max_clients} clients), try again later"),
-        Refused::Closed => "the server is shutting down".to_string(),
-    };
+    let why = refused.why(max_clients);
     common::log!("refused {peer}: {why}");
-    let _ = (&*stream).write_all(format!("! {why}\n").as_bytes());
+    let _ = (&*stream).write_all(chat::problem(&why).as_bytes());
 }
 // ANCHOR_END: refuse
 
@@ -214,10 +191,7 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
             Ok(Received::Paused) => true,
             Ok(Received::TooLong) => {
                 say(room, id, &mut batch, false, args.quiet); // what came before it first
-                let refusal = format!(
-                    "! that line was longer than {max_line} bytes; nobody got it, send it in shorter lines"
-                );
-                if let Some(name) = room.answer(id, &refusal) {
+                if let Some(name) = room.answer(id, &chat::too_long(max_line)) {
                     common::log!(
                         "received from {name}: a line longer than {max_line} bytes, refused"
                     );
@@ -227,10 +201,10 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
             Ok(Received::End) => break None,
             Err(error) => break Some(common::describe(&error)),
         };
-        let text = printable(&line);
-        if text.starts_with('/') {
+        let text = chat::printable(&line);
+        if let Some(command) = Command::parse(&text) {
             say(room, id, &mut batch, false, args.quiet); // what came before the command first
-            obey(room, id, &text);
+            obey(room, id, command);
         } else if !text.is_empty() {
             batch.push(text);
         }
@@ -267,28 +241,13 @@ fn say(room: &Room, id: u64, batch: &mut Vec<String>, echo: bool, quiet: bool) {
     batch.clear();
 }
 
-/// A line as it may be shown to others. Control characters (other than tab) could move
-/// another user's cursor or clear their screen, and direction overrides could make a line
-/// read backwards: they are shown as `�`, like bytes that are not UTF-8.
-fn printable(line: &[u8]) -> String {
-    let shown = |c: char| {
-        if common::unsafe_on_a_terminal(c) {
-            '\u{fffd}'
-        } else {
-            c
-        }
-    };
-    String::from_utf8_lossy(line).chars().map(shown).collect()
-}
-
-/// Acts on a command from client `id`.
-fn obey(room: &Room, id: u64, line: &str) {
-    match line.split_once(' ').unwrap_or((line, "")) {
-        ("/nick", name) => room.rename(id, name.trim()),
-        ("/who", _) => room.who(id),
-        (command, _) => {
-            let unknown = format!("! unknown command {command}; try /nick NAME or /who");
-            room.answer(id, &unknown);
+/// Acts on a command from client `id` (`common::chat` tells commands from lines).
+fn obey(room: &Room, id: u64, command: Command<'_>) {
+    match command {
+        Command::Nick(name) => room.rename(id, name),
+        Command::Who => room.who(id),
+        Command::Unknown(command) => {
+            room.answer(id, &chat::unknown_command(command));
         }
     }
 }
@@ -299,9 +258,9 @@ fn obey(room: &Room, id: u64, line: &str) {
 /// Runs once the accept loop has stopped. `still_here` is the accept loop's own sender of the
 /// channel every client thread holds one of: `all_left` hears when all of them are gone.
 fn hang_up(room: &Room, still_here: Sender<()>, all_left: &Receiver<()>) {
-    let connections = room.close(GOODBYE);
+    let connections = room.close(chat::GOODBYE);
     drop(still_here);
-    let _ = all_left.recv_timeout(GOODBYE_GRACE);
+    let _ = all_left.recv_timeout(chat::GOODBYE_GRACE);
     for connection in connections {
         let _ = connection.stream().shutdown(Close::Both); // ends its thread's read
     }

@@ -13,8 +13,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-/// The longest name `/nick` accepts, in characters. Names show in front of every line.
-const MAX_NAME_CHARS: usize = 24;
+use common::chat::{self, Refused};
 
 /// How long the goodbye on Ctrl-C may take to write to one member. It is one short line, so
 /// it only ever waits for a member whose buffers are full, and that one is not listening.
@@ -91,14 +90,6 @@ pub struct Joined {
     pub name: String,
 }
 
-/// Why a client was not let in.
-pub enum Refused {
-    /// The room has `max_clients` members.
-    Full,
-    /// The server is shutting down.
-    Closed,
-}
-
 impl Room {
     pub fn new(welcome: String, limits: Limits) -> Room {
         Room {
@@ -137,10 +128,7 @@ impl Room {
         let _ = connection
             .stream
             .set_write_timeout(Some(self.limits.stuck_after));
-        let welcome = format!(
-            "{}\n* you are {name}; /nick NAME changes your name, /who lists who is here\n",
-            self.welcome
-        );
+        let welcome = chat::greeting(&self.welcome, &name);
         let _ = connection.send(welcome.as_bytes()); // if it fails, the reader sees it too
         let member = Member {
             name: name.clone(),
@@ -156,17 +144,14 @@ impl Room {
     /// must never wait for a slow member.
     pub fn announce_arrival(&self, id: u64) {
         let Some(name) = self.name(id) else { return };
-        self.deliver(To::Before(id), &format!("* {name} joined\n"));
+        self.deliver(To::Before(id), &chat::joined(&name));
     }
 
     /// Sends what member `id` said to everybody else, as `NAME: text` lines written in one go,
     /// and to the sender too if `echo`.
     pub fn say(&self, id: u64, texts: &[String], echo: bool) {
         let Some(name) = self.name(id) else { return };
-        let lines: String = texts
-            .iter()
-            .map(|text| format!("{name}: {text}\n"))
-            .collect();
+        let lines: String = texts.iter().map(|text| chat::said(&name, text)).collect();
         let to = if echo { To::Everyone } else { To::AllBut(id) };
         self.deliver(to, &lines);
     }
@@ -174,16 +159,13 @@ impl Room {
     /// `/nick NAME`: member `id` takes a new name, if it is a good one and nobody has it.
     pub fn rename(&self, id: u64, new_name: &str) {
         let mut members = self.lock();
-        let problem = match check_name(new_name) {
+        let others = members
+            .by_id
+            .iter()
+            .filter(|&(&other, _)| other != id)
+            .map(|(_, member)| member.name.as_str());
+        let problem = match chat::check_rename(new_name, others) {
             Err(problem) => problem,
-            Ok(())
-                if members
-                    .by_id
-                    .iter()
-                    .any(|(&other, member)| other != id && looks_like(&member.name, new_name)) =>
-            {
-                format!("the name {new_name} is taken, or looks like one that is")
-            }
             Ok(()) => {
                 let Some(member) = members.by_id.get_mut(&id) else {
                     return; // cut off meanwhile
@@ -191,28 +173,27 @@ impl Room {
                 let old_name = std::mem::replace(&mut member.name, new_name.to_string());
                 drop(members);
                 common::log!("{old_name} is now {new_name}"); // before anyone hears of it
-                self.deliver(To::AllBut(id), &format!("* {old_name} is now {new_name}\n"));
-                self.deliver(To::Only(id), &format!("* you are now {new_name}\n"));
+                self.deliver(To::AllBut(id), &chat::renamed(&old_name, new_name));
+                self.deliver(To::Only(id), &chat::you_are_now(new_name));
                 return;
             }
         };
         drop(members);
-        self.deliver(To::Only(id), &format!("! {problem}\n"));
+        self.deliver(To::Only(id), &chat::problem(&problem));
     }
 
     /// `/who`: tells member `id` who is in the room, in the order they came.
     pub fn who(&self, id: u64) {
         let members = self.lock();
-        let names: Vec<&str> = members.by_id.values().map(|m| m.name.as_str()).collect();
-        let answer = format!("* in the room ({}): {}\n", names.len(), names.join(", "));
+        let answer = chat::who(members.by_id.values().map(|m| m.name.as_str()));
         drop(members);
         self.deliver(To::Only(id), &answer);
     }
 
-    /// Sends `text` to member `id` only. Returns its name.
-    pub fn answer(&self, id: u64, text: &str) -> Option<String> {
+    /// Sends `line` (which ends with `\n`) to member `id` only. Returns its name.
+    pub fn answer(&self, id: u64, line: &str) -> Option<String> {
         let name = self.name(id)?;
-        self.deliver(To::Only(id), &format!("{text}\n"));
+        self.deliver(To::Only(id), line);
         Some(name)
     }
 
@@ -220,7 +201,7 @@ impl Room {
     /// member any more: the room had cut it off already, or is closed.
     pub fn leave(&self, id: u64) -> Option<String> {
         let member = self.lock().by_id.remove(&id)?;
-        self.deliver(To::Everyone, &format!("* {} left\n", member.name));
+        self.deliver(To::Everyone, &chat::left(&member.name));
         Some(member.name)
     }
 
@@ -236,7 +217,6 @@ impl Room {
             .map(|member| member.connection)
             .collect();
         drop(members);
-        let goodbye = format!("{goodbye}\n");
         for connection in &connections {
             // A member that stopped reading does not get to hold up the shutdown.
             let _ = connection.stream.set_write_timeout(Some(GOODBYE_WRITE));
@@ -292,8 +272,7 @@ impl Room {
             "client {} cut off: took nothing for {waited} s",
             member.name
         );
-        let notice = format!("* {} was cut off: it stopped reading\n", member.name);
-        self.deliver(To::Everyone, &notice);
+        self.deliver(To::Everyone, &chat::cut_off(&member.name));
     }
     // ANCHOR_END: broadcast
 }
@@ -316,65 +295,5 @@ impl To {
             To::Only(one) => id == one,
             To::Before(newcomer) => id < newcomer,
         }
-    }
-}
-
-/// A name nobody may take: lines from it could pass for the server's own.
-const RESERVED_NAME: &str = "server";
-
-/// Whether two names could be taken for each other on screen: the same letters in another
-/// case (`Ann`, `ann`), or look-alike letters (Cyrillic `а` for Latin `a`, `rn` for `m`).
-/// Unicode's "skeleton" (UTS #39) maps every look-alike to one representative.
-fn looks_like(one: &str, other: &str) -> bool {
-    let skeleton =
-        |name: &str| -> String { unicode_security::skeleton(&name.to_lowercase()).collect() };
-    skeleton(one) == skeleton(other)
-}
-
-/// Names are short and cannot be mistaken for a line's parts: letters (any script), digits,
-/// `_`, `-` and `.`; so no spaces, no `:` (addresses, the default names, have one), no
-/// leading `*` or `!` (how notices and errors start), and nothing that looks like `server`.
-fn check_name(name: &str) -> Result<(), String> {
-    let chars = name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS {
-        return Err(format!("a name has 1 to {MAX_NAME_CHARS} characters"));
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-    {
-        return Err("a name has letters, digits, _ - and . only".to_string());
-    }
-    if looks_like(name, RESERVED_NAME) {
-        return Err(format!("the name {name} is kept for the server"));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{check_name, looks_like};
-
-    #[test]
-    fn names_are_short_words() {
-        assert!(check_name("alice").is_ok());
-        assert!(check_name("小明").is_ok());
-        assert!(check_name("a.b-c_d").is_ok());
-        assert!(check_name("").is_err());
-        assert!(check_name("two words").is_err());
-        assert!(check_name("127.0.0.1:80").is_err());
-        assert!(check_name("*admin").is_err());
-        assert!(check_name(&"x".repeat(25)).is_err());
-        assert!(check_name("Server").is_err());
-        assert!(check_name("sеrver").is_err()); // a Cyrillic е
-    }
-
-    #[test]
-    fn names_that_differ_only_in_case_or_look_alike_letters_clash() {
-        assert!(looks_like("Ann", "ann"));
-        assert!(looks_like("alice", "аlice")); // a Cyrillic а
-        assert!(looks_like("mom", "rnom"));
-        assert!(!looks_like("ann", "anna"));
-        assert!(!looks_like("小明", "小红"));
     }
 }
