@@ -87,6 +87,28 @@ fn demo_without_tmux_prints_the_two_commands() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn demo_of_framing_without_tmux_prints_server_tap_and_client() {
+    let bin = Scratch::new("no-tmux-framing");
+    for name in ["cat", "dirname", "sed"] {
+        std::os::unix::fs::symlink(tool(name), bin.0.join(name)).expect("link tool");
+    }
+    let output = demo(&["framing"], |c| {
+        c.env("PATH", &bin.0).env("PORT", "4000");
+    });
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.ends_with(
+            "  left:   cargo run -q -p framing-server -- --framing none --port 4000\n\
+             \x20 tap:    cargo run -q -p wiretap -- --to 127.0.0.1:4000\n\
+             \x20 right:  cargo run -q -p framing-client -- --framing none --port 9100\n"
+        ),
+        "{text}"
+    );
+}
+
 /// A tmux server of the test's own (its socket in a scratch folder), killed when dropped.
 struct Tmux {
     folder: Scratch,
@@ -126,20 +148,28 @@ impl Drop for Tmux {
     }
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn has_tmux() -> bool {
+    let found = Command::new("tmux").arg("-V").output().is_ok();
+    testkit::can_run("tmux", found, "tmux is not installed")
+}
+
 #[test]
 fn demo_runs_server_and_client_side_by_side_in_tmux() {
-    let has_tmux = Command::new("tmux").arg("-V").output().is_ok();
-    if !testkit::can_run("tmux", has_tmux, "tmux is not installed") {
+    if !has_tmux() {
         return;
     }
     let tmux = Tmux {
         folder: Scratch::new("tmux"),
     };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let output = demo(&["--detach", "echo"], |c| {
         c.env("PORT", port.to_string())
             .env("DEMO_SESSION", "demo")
@@ -155,4 +185,35 @@ fn demo_runs_server_and_client_side_by_side_in_tmux() {
     tmux.wait_for("demo.0", "received 15 bytes from 127.0.0.1:");
     tmux.run(&["send-keys", "-t", "demo.0", "C-c"]);
     tmux.wait_for("demo.0", "server stopped");
+}
+
+#[test]
+fn demo_of_framing_puts_the_tap_between_server_and_client() {
+    if !has_tmux() {
+        return;
+    }
+    let tmux = Tmux {
+        folder: Scratch::new("tmux-framing"),
+    };
+    let (port, tap_port) = (free_port(), free_port());
+    let output = demo(&["--detach", "framing"], |c| {
+        c.env("PORT", port.to_string())
+            .env("TAP_PORT", tap_port.to_string())
+            .env("DEMO_SESSION", "demo")
+            .env("TMUX_TMPDIR", &tmux.folder.0);
+    });
+    assert!(output.status.success(), "{output:?}");
+    // Panes: 0 the server (left), 1 the tap (top right), 2 the client (bottom right).
+    tmux.wait_for("demo.0", &format!("listening on 127.0.0.1:{port}"));
+    tmux.wait_for("demo.1", &format!("listening on 127.0.0.1:{tap_port}"));
+    tmux.run(&["send-keys", "-t", "demo.2", "Enter"]);
+    tmux.wait_for("demo.2", "framing: none");
+    tmux.run(&["send-keys", "-t", "demo.2", "hello projector", "Enter"]);
+    tmux.wait_for("demo.1", "client -> server");
+    tmux.wait_for("demo.0", "15 bytes: \"hello projector\"");
+    tmux.wait_for("demo.2", "answer 1");
+    for pane in ["demo.0", "demo.1"] {
+        tmux.run(&["send-keys", "-t", pane, "C-c"]);
+        tmux.wait_for(pane, "server stopped");
+    }
 }
