@@ -20,6 +20,9 @@ pub mod exit_code {
     pub const UNKNOWN_HOST: u8 = 5;
     /// The other side did not answer in time.
     pub const TIMED_OUT: u8 = 6;
+    /// TLS failed (lesson 9): a certificate was refused, by us or by the other side, the other
+    /// side does not speak TLS, or the certificate files cannot be read or made.
+    pub const TLS: u8 = 7;
 }
 
 /// Why a program stopped, ready to print as one line: `error: <what>: <why>; <hint>`.
