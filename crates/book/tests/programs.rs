@@ -25,6 +25,8 @@ enum Kind {
     /// with `args`; `tcp` if it connects over TCP.
     Client {
         server: &'static str,
+        /// What `server` needs besides `--port` (the TLS server: its certificate).
+        server_args: &'static [&'static str],
         port: u16,
         args: &'static [&'static str],
         input: &'static str,
@@ -72,9 +74,16 @@ const PROGRAMS: &[Program] = &[
         kind: Kind::TcpServer { args: &[] },
     },
     Program {
+        package: "tls-echo-server",
+        kind: Kind::TcpServer {
+            args: &["--cert", SERVER_CERT, "--key", SERVER_KEY],
+        },
+    },
+    Program {
         package: "echo-client",
         kind: Kind::Client {
             server: "echo-server",
+            server_args: &[],
             port: 9001,
             args: &[],
             input: "line\n",
@@ -85,6 +94,7 @@ const PROGRAMS: &[Program] = &[
         package: "ctime-client",
         kind: Kind::Client {
             server: "ctime-server",
+            server_args: &[],
             port: 8080,
             args: &[],
             input: "line\n",
@@ -95,6 +105,7 @@ const PROGRAMS: &[Program] = &[
         package: "oneshot-client",
         kind: Kind::Client {
             server: "oneshot-server",
+            server_args: &[],
             port: 8000,
             args: &[],
             input: "/who\n",
@@ -105,6 +116,7 @@ const PROGRAMS: &[Program] = &[
         package: "udp-client",
         kind: Kind::Client {
             server: "udp-server",
+            server_args: &[],
             port: 9002,
             args: &[],
             input: "line\n",
@@ -115,6 +127,7 @@ const PROGRAMS: &[Program] = &[
         package: "chat-client",
         kind: Kind::Client {
             server: "chat-server",
+            server_args: &[],
             port: 9003,
             args: &[],
             input: "/who\n",
@@ -125,6 +138,7 @@ const PROGRAMS: &[Program] = &[
         package: "async-echo-client",
         kind: Kind::Client {
             server: "async-echo-server",
+            server_args: &[],
             port: 8888,
             args: &["--stdin"],
             input: "line\n",
@@ -135,13 +149,55 @@ const PROGRAMS: &[Program] = &[
         package: "framing-client",
         kind: Kind::Client {
             server: "framing-server",
+            server_args: &[],
             port: 9004,
             args: &[],
             input: "line\n",
             tcp: true,
         },
     },
+    Program {
+        package: "tls-echo-client",
+        kind: Kind::Client {
+            server: "tls-echo-server",
+            server_args: &["--cert", SERVER_CERT, "--key", SERVER_KEY],
+            port: 9443,
+            args: &["--ca", CA_CERT],
+            input: "line\n",
+            tcp: true,
+        },
+    },
 ];
+
+/// The TLS lesson's certificates for these checks, made once by `tls-echo-server
+/// --make-certs` ([`make_certificates`]) in cargo's scratch folder for this package's tests.
+const CERTS: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/programs-certs");
+const SERVER_CERT: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/programs-certs/server.pem");
+const SERVER_KEY: &str = concat!(
+    env!("CARGO_TARGET_TMPDIR"),
+    "/programs-certs/server-key.pem"
+);
+const CA_CERT: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/programs-certs/ca.pem");
+
+/// Makes the certificates in [`CERTS`] unless they are there: in a folder of this process's
+/// own first, then renamed into place, so that test processes running at once never see half
+/// a set (a rename onto a folder that exists fails, and the set already there is used).
+fn make_certificates() {
+    static MADE: std::sync::Once = std::sync::Once::new();
+    MADE.call_once(|| {
+        if std::path::Path::new(CA_CERT).exists() {
+            return;
+        }
+        let own = format!("{CERTS}-{}", std::process::id());
+        let _ = std::fs::remove_dir_all(&own);
+        let made = testkit::run("tls-echo-server", &["--make-certs", &own], b"");
+        assert_eq!(made.code(), Some(0), "{made:?}");
+        if std::fs::rename(&own, CERTS).is_err() {
+            let _ = std::fs::remove_dir_all(&own);
+        }
+        assert!(std::path::Path::new(CA_CERT).exists(), "no {CA_CERT}");
+    });
+}
 
 #[test]
 fn every_program_has_help_and_version() {
@@ -198,7 +254,9 @@ fn every_client_says_port_0_is_for_servers_and_its_help_offers_no_server_address
         let refused = testkit::run(program.package, &with_port_0, b"hello\n");
         assert_eq!(refused.code(), Some(4), "{}: {refused:?}", program.package);
         assert!(
-            refused.stderr.contains("port 0 is not a port a server listens on")
+            refused
+                .stderr
+                .contains("port 0 is not a port a server listens on")
                 && refused.stderr.contains(server)
                 && !refused.stderr.contains("--port 0"),
             "{}: {}",
@@ -213,6 +271,7 @@ fn every_program_stops_quietly_when_its_output_is_closed_early() {
     for program in PROGRAMS {
         let finished = match &program.kind {
             Kind::TcpServer { args } => {
+                make_certificates();
                 let mut all = args.to_vec();
                 all.extend(["--port", "0"]);
                 let mut server = Proc::spawn_head_one(program.package, &all);
@@ -244,11 +303,17 @@ fn every_program_stops_quietly_when_its_output_is_closed_early() {
             }
             Kind::Client {
                 server,
+                server_args,
                 args,
                 input,
                 ..
             } => {
-                let (_server, addr) = Proc::start_server(server, &["--quiet"]);
+                if !server_args.is_empty() {
+                    make_certificates();
+                }
+                let mut all_server_args = server_args.to_vec();
+                all_server_args.push("--quiet");
+                let (_server, addr) = Proc::start_server(server, &all_server_args);
                 let port = addr.port().to_string();
                 let mut all = args.to_vec();
                 all.extend(["--port", &port]);
@@ -285,7 +350,10 @@ fn ctrl_c_and_sigterm_stop_every_server_with_a_last_line_and_exit_0() {
         for terminate in [false, true] {
             let udp = matches!(program.kind, Kind::UdpServer);
             let args: &[&str] = match program.kind {
-                Kind::TcpServer { args } => args,
+                Kind::TcpServer { args } => {
+                    make_certificates();
+                    args
+                }
                 Kind::UdpServer => &[],
                 Kind::Client { .. } => continue,
             };

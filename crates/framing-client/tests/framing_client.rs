@@ -3,18 +3,22 @@
 //! purpose, against a server built on tokio-util's `LengthDelimitedCodec`, and, where python3
 //! is installed, against a Python server that uses `struct.pack('!I', n)`.
 
-use std::io::{Read, Write};
-use std::net::SocketAddr;
+use std::error::Error;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 
 use common::framing::{self, Framing};
 use futures_util::{SinkExt, StreamExt};
 use testkit::{
-    DEADLINE, Finished, Input, Proc, Running, check_help, check_refused, check_unknown_host,
-    misbehaving_server, run, workspace_root,
+    DEADLINE, Finished, Input, Proc, Running, check_help, check_refused, check_transcript,
+    check_unknown_host, mask_ports, misbehaving_server, run, workspace_root,
 };
 use tokio_util::bytes::Bytes;
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
+
+/// The lesson page whose transcripts these tests produce.
+const PAGE: &str = "docs/en/08-framing.md";
 
 fn start(args: &[&str]) -> (Proc, SocketAddr) {
     Proc::start_server("framing-server", args)
@@ -182,7 +186,8 @@ fn a_server_that_reads_nothing_makes_the_send_time_out() {
 
 #[test]
 fn refused_unknown_host_and_help() {
-    check_refused("framing-client", "framing-server", 9004);
+    let as_seen = check_refused("framing-client", "framing-server", 9004);
+    check_transcript(PAGE, "refused", &as_seen);
     check_unknown_host("framing-client");
     check_help(
         "framing-client",
@@ -300,6 +305,26 @@ fn the_codec_client_talks_to_the_hand_written_server() {
     server.wait_for(" left after 3 messages");
 }
 
+/// The page's last step: the codec client and the hand-written server, as a student runs them.
+#[test]
+fn the_page_shows_the_codec_client_talking_to_the_hand_written_server() {
+    let (mut server, addr) = start(&[]);
+    let (code, stdout, stderr) = codec_client(addr, &["--count", "3"], b"");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    server.wait_for(" left after 3 messages");
+    check_transcript(
+        PAGE,
+        "codec-client",
+        &mask_ports(
+            &format!(
+                "$ cargo run -p framing-client --bin framing-codec-client -- --count 3\n{stdout}"
+            ),
+            addr.port(),
+            9004,
+        ),
+    );
+}
+
 #[test]
 fn the_codec_client_refuses_a_message_over_its_max_frame() {
     let (_server, addr) = start(&[]);
@@ -358,4 +383,69 @@ fn a_python_server_using_struct_pack_answers_the_client() {
         python.seen().last().map(String::as_str),
         Some("served 3 messages")
     );
+}
+
+// -------------------------------------------------------------------------------------------
+// The reference page's examples (docs/en/reference.md, "struct.pack / struct.unpack" and
+// "makefile().readline()"): quoted there, and run here on the loopback interface.
+
+/// The two ends of one TCP connection on the loopback interface, with read deadlines.
+fn connected_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+    let (stream, _) = listener.accept().expect("accept");
+    client.set_read_timeout(Some(DEADLINE)).expect("time-out");
+    stream.set_read_timeout(Some(DEADLINE)).expect("time-out");
+    (client, stream)
+}
+
+#[test]
+fn struct_pack_and_unpack() -> Result<(), Box<dyn Error>> {
+    let (mut client, mut stream) = connected_pair();
+    // ANCHOR: struct-pack
+    // Python: struct.pack('!I', 6) == b'\x00\x00\x00\x06': '!' is network byte order
+    // (big-endian), 'I' an unsigned 4-byte integer.
+    assert_eq!(6u32.to_be_bytes(), [0, 0, 0, 6]);
+    // Python: s.sendall(struct.pack('!I', len(data)) + data)
+    let data = "你好".as_bytes();
+    let length = u32::try_from(data.len())?; // Python: struct.error from 4 GiB on
+    client.write_all(&[&length.to_be_bytes()[..], data].concat())?;
+    // Python: (n,) = struct.unpack('!I', myreceive(conn, 4)); data = myreceive(conn, n)
+    const MAX_FRAME: u32 = 1024 * 1024; // a header is only a promise: check it first
+    let mut header = [0; 4];
+    stream.read_exact(&mut header)?;
+    let announced = u32::from_be_bytes(header);
+    if announced > MAX_FRAME {
+        return Err(format!("{announced} bytes announced, more than {MAX_FRAME}").into());
+    }
+    let mut message = vec![0; announced as usize];
+    stream.read_exact(&mut message)?;
+    assert_eq!(message, "你好".as_bytes());
+    // ANCHOR_END: struct-pack
+    Ok(())
+}
+
+#[test]
+fn makefile_readline() -> Result<(), Box<dyn Error>> {
+    let (mut client, stream) = connected_pair();
+    client.write_all(b"one\ntw")?; // two lines in two writes that do not match them
+    client.write_all(b"o\n")?;
+    client.shutdown(Shutdown::Write)?;
+    // ANCHOR: readline
+    // Python: f = conn.makefile('rb'); line = f.readline(): up to and with the next b'\n',
+    // however many reads that takes; what came after it waits in the buffer.
+    let mut lines = BufReader::new(&stream); // one per connection, made before the loop
+    let mut line = Vec::new();
+    lines.read_until(b'\n', &mut line)?;
+    assert_eq!(line, b"one\n");
+    // Python: f.readline(4096), at most 4096 bytes: a peer that never sends b'\n' cannot
+    // fill the memory. In Rust, take() sets the limit.
+    line.clear();
+    (&mut lines).take(4096).read_until(b'\n', &mut line)?;
+    assert_eq!(line, b"two\n");
+    // Python: f.readline() == b'' at the end of the stream; in Rust, 0 bytes read.
+    line.clear();
+    assert_eq!(lines.read_until(b'\n', &mut line)?, 0);
+    // ANCHOR_END: readline
+    Ok(())
 }

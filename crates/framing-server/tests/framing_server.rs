@@ -5,7 +5,12 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 
-use testkit::{DEADLINE, Finished, Proc, check_help, check_port_in_use, run};
+use testkit::{
+    DEADLINE, Finished, Proc, check_help, check_port_in_use, check_transcript, mask_ports, run,
+};
+
+/// The lesson page whose transcripts these tests produce.
+const PAGE: &str = "docs/en/08-framing.md";
 
 fn start(framing: &str) -> (Proc, SocketAddr) {
     Proc::start_server("framing-server", &["--framing", framing])
@@ -129,6 +134,99 @@ fn without_framing_a_message_longer_than_1024_bytes_is_always_split() {
         .map(|line| line.split(':').next().expect("size").to_string())
         .collect();
     assert_eq!(sizes, ["1024 bytes", "1024 bytes", "952 bytes"]);
+}
+
+/// A server's whole log up to Ctrl-C, as the page shows it after `command`: its port as the
+/// lesson's, every client's as `PORT`.
+fn server_as_seen(server: Proc, addr: SocketAddr, command: &str) -> String {
+    server.interrupt();
+    let stopped = server.finish();
+    assert_eq!(stopped.code(), Some(0), "{stopped:?}");
+    let log = stopped
+        .stdout
+        .strip_suffix("server stopped\n")
+        .expect("the last line");
+    mask_ports(
+        &format!("$ {command}\n{log}^C\nserver stopped"),
+        addr.port(),
+        9004,
+    )
+}
+
+/// The page's first run: three sends glued into one message, then one send split into three,
+/// by the same server, every run.
+#[test]
+fn the_page_shows_three_sends_glued_and_one_split_without_framing() {
+    let (mut server, addr) = start("none");
+    let glued = client(addr, &["--framing", "none", "--count", "3"], b"");
+    assert_eq!(glued.code(), Some(0), "{glued:?}");
+    server.wait_for(" left after 1 message");
+    let split_args = [
+        "--framing",
+        "none",
+        "--message",
+        "hello socket",
+        "--pieces",
+        "3",
+    ];
+    let split = client(addr, &split_args, b"");
+    assert_eq!(split.code(), Some(0), "{split:?}");
+    server.wait_for(" left after 3 messages");
+    let clients = format!(
+        "$ cargo run -p framing-client -- --framing none --count 3\n{}\
+         $ cargo run -p framing-client -- --framing none --message 'hello socket' --pieces 3\n{}",
+        glued.stdout, split.stdout
+    );
+    check_transcript(
+        PAGE,
+        "none-client",
+        &mask_ports(&clients, addr.port(), 9004),
+    );
+    let log = server_as_seen(
+        server,
+        addr,
+        "cargo run -p framing-server -- --framing none",
+    );
+    check_transcript(PAGE, "none-server", &log);
+}
+
+/// The same two clients with length framing, the default: every message whole.
+#[test]
+fn the_page_shows_every_message_whole_with_length_framing() {
+    let (mut server, addr) = Proc::start_server("framing-server", &[]);
+    let three = client(addr, &["--count", "3"], b"");
+    assert_eq!(three.code(), Some(0), "{three:?}");
+    server.wait_for(" left after 3 messages");
+    let pieces = client(addr, &["--message", "hello socket", "--pieces", "3"], b"");
+    assert_eq!(pieces.code(), Some(0), "{pieces:?}");
+    server.wait_for(" left after 1 message");
+    let clients = format!(
+        "$ cargo run -p framing-client -- --count 3\n{}\
+         $ cargo run -p framing-client -- --message 'hello socket' --pieces 3\n{}",
+        three.stdout, pieces.stdout
+    );
+    check_transcript(
+        PAGE,
+        "length-client",
+        &mask_ports(&clients, addr.port(), 9004),
+    );
+    let log = server_as_seen(server, addr, "cargo run -p framing-server");
+    check_transcript(PAGE, "length-server", &log);
+}
+
+/// What a peer that breaks the rules gets: its message refused, the server still serving.
+#[test]
+fn the_page_shows_a_header_announcing_4_gb_refused() {
+    let (mut server, addr) = Proc::start_server("framing-server", &[]);
+    let mut stream = connect(addr);
+    stream.write_all(&frame(b"hello")).expect("send");
+    // Python: s.sendall(b'\xff\xff\xff\xff'), a header announcing 4 GiB - 1
+    stream.write_all(&[0xff, 0xff, 0xff, 0xff]).expect("send");
+    assert_eq!(read_frame(&mut stream), b"#1 (5 bytes) hello");
+    server.wait_for("closed ");
+    assert_closed(&mut stream);
+    let log = server_as_seen(server, addr, "cargo run -p framing-server");
+    check_transcript(PAGE, "too-long-server", &log);
 }
 
 // -------------------------------------------------------------------------------------------

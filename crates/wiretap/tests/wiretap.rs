@@ -8,8 +8,13 @@ use std::thread;
 use std::time::Instant;
 
 use testkit::{
-    DEADLINE, Proc, check_help, check_port_in_use, check_unknown_host, run, unused_port,
+    DEADLINE, Proc, check_help, check_port_in_use, check_transcript, check_unknown_host,
+    mask_ports, run, unused_port,
 };
+
+/// The lesson page whose transcripts these tests produce: the framing lesson, where the tap
+/// shows where the reads fall.
+const PAGE: &str = "docs/en/08-framing.md";
 
 /// Lesson 1's echo server, one thread per client, reading 64 KiB at a time: the upstream of
 /// most tests.
@@ -503,4 +508,105 @@ fn output_closed_after_the_first_line_stops_the_tap_quietly() {
         "{finished:?}"
     );
     assert_eq!(finished.stderr, "", "not a word, and surely no panic");
+}
+
+// -------------------------------------------------------------------------------------------
+// The framing page's transcripts: the tap in front of framing-server
+
+/// The tap's lines as the framing page shows them: the tap's port as its default (9100), the
+/// server's as the lesson's (9004), a client's as `PORT`, and every time as `0.000000s`, since
+/// times change from run to run (the page says so).
+fn as_on_the_page(text: &str, tap: SocketAddr, server: SocketAddr) -> String {
+    let text = text.replace(&tap.to_string(), "127.0.0.1:TAP");
+    let text = mask_ports(&text, server.port(), 9004).replace("127.0.0.1:TAP", "127.0.0.1:9100");
+    text.lines()
+        .map(|line| {
+            let masked: Vec<String> = line
+                .split(' ')
+                .map(|word| match mask_times(word).as_str() {
+                    "+T" => "+0.000000s".to_string(),
+                    "T" => "0.000000s".to_string(),
+                    _ => word.to_string(),
+                })
+                .collect();
+            masked.join(" ") + "\n"
+        })
+        .collect()
+}
+
+/// framing-client through the tap, with `args`, to its end.
+fn client_through(tap: SocketAddr, args: &[&str]) -> testkit::Finished {
+    let port = tap.port().to_string();
+    let mut all = vec!["--port", port.as_str()];
+    all.extend_from_slice(args);
+    run("framing-client", &all, b"")
+}
+
+/// One message sent in three pieces, half a second apart, without framing: the tap shows
+/// three reads each way, and the server answers each piece as a message of its own.
+#[test]
+fn the_framing_page_shows_one_message_read_in_three_pieces() {
+    let (mut server, server_addr) = Proc::start_server("framing-server", &["--framing", "none"]);
+    let (mut tap, tap_addr) = start_tap(server_addr, &[]);
+    let session = client_through(
+        tap_addr,
+        &[
+            "--framing",
+            "none",
+            "--message",
+            "hello socket",
+            "--pieces",
+            "3",
+        ],
+    );
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    assert!(
+        session
+            .stdout
+            .ends_with("sent 1 message, received 3 answers\n"),
+        "{}",
+        session.stdout
+    );
+    server.wait_for(" left after 3 messages");
+    tap.wait_for("#1 closed");
+    tap.interrupt();
+    let stopped = tap.finish();
+    assert_eq!(stopped.code(), Some(0), "{stopped:?}");
+    let log = stopped
+        .stdout
+        .strip_suffix("server stopped\n")
+        .expect("the last line");
+    let shown = format!("$ cargo run -p wiretap\n{log}^C\nserver stopped\n");
+    check_transcript(
+        PAGE,
+        "tap-none",
+        &as_on_the_page(&shown, tap_addr, server_addr),
+    );
+}
+
+/// Length framing in hex: the 4-byte header is visible, and a frame that arrives in two reads
+/// is still one message for the server.
+#[test]
+fn the_framing_page_shows_a_length_header_in_hex() {
+    let (mut server, server_addr) = Proc::start_server("framing-server", &[]);
+    let (mut tap, tap_addr) = start_tap(server_addr, &["--hex"]);
+    let session = client_through(tap_addr, &["--message", "hello socket", "--pieces", "2"]);
+    assert_eq!(session.code(), Some(0), "{session:?}");
+    let line = server.wait_for("received message 1");
+    assert!(line.ends_with(r#", 12 bytes: "hello socket""#), "{line}");
+    server.wait_for(" left after 1 message");
+    tap.wait_for("#1 closed");
+    // What `| grep 'bytes:'` keeps: the reads, not the connections and ends of stream.
+    let reads: String = tap
+        .seen()
+        .iter()
+        .filter(|line| line.contains("bytes:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let shown = format!("$ cargo run -p wiretap -- --hex | grep 'bytes:'\n{reads}");
+    check_transcript(
+        PAGE,
+        "tap-hex",
+        &as_on_the_page(&shown, tap_addr, server_addr),
+    );
 }

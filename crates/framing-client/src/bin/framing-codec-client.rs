@@ -75,7 +75,8 @@ async fn main() -> ExitCode {
 }
 
 // ANCHOR: codec
-/// Step 1 — configure the codec: exactly `common::framing`'s length framing, said out loud
+// Step 1 — configure the codec
+/// Exactly `common::framing`'s length framing, said out loud
 /// rather than left to the defaults. `max_frame_length` is what `read_length`'s `max_frame`
 /// is: a header announcing more is an error, and nothing is allocated for it.
 fn length_codec(max_frame: u32) -> LengthDelimitedCodec {
@@ -114,8 +115,9 @@ async fn run(args: &Args) -> Result<(), Failure> {
     );
 
     // ANCHOR: framed
-    // Step 3 — wrap each half of the connection in the codec: a Sink of messages to send,
-    // and a Stream of messages received. The codec does the header and the loops.
+    // Step 3 — wrap each half of the connection in the codec
+    // A Sink of messages to send, and a Stream of messages received: the codec does the
+    // header and the loops.
     let (read_half, write_half) = stream.into_split();
     let mut outgoing = FramedWrite::new(write_half, length_codec(args.max_frame));
     // Answers are up to ANSWER_HEAD_MAX bytes longer than our messages (`#3 (5 bytes) `).
@@ -158,7 +160,8 @@ async fn run(args: &Args) -> Result<(), Failure> {
     let both = timeout(args.timeout, async { tokio::join!(sending, receiving) }).await;
     // ANCHOR_END: exchange
 
-    // Step 5 — close the connection: the halves are dropped at the end of `run`.
+    // Step 5 — close the connection
+    // The halves are dropped at the end of `run`.
     let Ok((sent, received)) = both else {
         return Err(Failure::timed_out(format!(
             "the server did not answer everything and close within {:?}",
