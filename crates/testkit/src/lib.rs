@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use common::strip_line_end;
 
+pub mod chat;
 mod process;
 pub mod tutorials;
 
@@ -345,6 +346,21 @@ pub fn open_descriptors(pid: u32) -> Option<usize> {
     Some(entries.count())
 }
 
+/// The number of threads of process `pid`, from the `Threads:` line of `/proc/PID/status`;
+/// `None` (and a note that the check is skipped) where there is no `/proc`.
+pub fn threads(pid: u32) -> Option<usize> {
+    if !has_proc() {
+        return None;
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    let count = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|count| count.trim().parse().ok())
+        .expect("a Threads: line");
+    Some(count)
+}
+
 /// A raw TCP client for line-based servers (ctime, chat): sends lines, reads lines, each read
 /// with [`DEADLINE`].
 pub struct LineClient {
@@ -462,6 +478,17 @@ pub fn check_send_times_out(client: &str, args: &[&str], input: &[u8]) {
          slow, wait longer with --timeout SECONDS\n"
     );
     drop(server.join().expect("stand-in server"));
+}
+
+/// Checks that a server stopped by Ctrl-C or SIGTERM stopped cleanly: exit code 0, and
+/// `server stopped` as its last line.
+pub fn assert_stopped_cleanly(stopped: &Finished) {
+    assert_eq!(stopped.code(), Some(0), "{stopped:?}");
+    assert!(
+        stopped.stdout.ends_with("server stopped\n"),
+        "{}",
+        stopped.stdout
+    );
 }
 
 /// Checks that the log of a server stopped by Ctrl-C says it closed its clients' connections

@@ -17,7 +17,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
-use super::DEADLINE;
+use common::chat::{WELCOME, left, said};
+
+use super::{DEADLINE, Proc};
 
 /// What every tutorial reads at a time: `recv(1024)`, `BUFSIZ = 1024`.
 pub const BUFSIZ: usize = 1024;
@@ -426,4 +428,64 @@ pub fn myreceive(stream: &mut TcpStream, msglen: usize) -> Vec<u8> {
         chunks.extend_from_slice(&chunk[..count]);
     }
     chunks
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tutorial 004's chat client in the lessons' chat rooms (chat-server, poll-chat-server)
+
+/// Reads like tutorial 004's chat client, one `recv(1024)` at a time, until `wanted` has come;
+/// returns everything read.
+pub fn recv_until(client: &mut TutorialClient, wanted: &str) -> String {
+    let mut heard = String::new();
+    while !heard.contains(wanted) {
+        let more = client.recv();
+        assert!(!more.is_empty(), "the server closed; heard {heard:?}");
+        heard.push_str(&more);
+    }
+    heard
+}
+
+/// Connects to a lesson's chat room like tutorial 004's client, and returns it with the name
+/// the room gave it (the greeting's `* you are NAME;`).
+pub fn join_chat(addr: SocketAddr) -> (TutorialClient, String) {
+    let mut client = TutorialClient::connect(addr);
+    let greeting = recv_until(&mut client, "/who");
+    assert!(greeting.starts_with(WELCOME), "{greeting:?}");
+    let name = greeting
+        .split_once("* you are ")
+        .and_then(|(_, rest)| rest.split_once(';'))
+        .map(|(name, _)| name.to_string())
+        .expect("a name");
+    (client, name)
+}
+
+/// Two of the tutorial's clients in the chat room `package` serves: each message, sent with no
+/// newline, reaches the other (the room ends it after `--pause` of silence); having come
+/// without a newline, it also comes back to its sender, whom the tutorial's client makes wait
+/// for an answer after each send.
+pub fn two_tutorial_clients_see_each_others_messages(package: &str) {
+    let (mut server, addr) = Proc::start_server(package, &[]);
+    let (mut alice, alice_name) = join_chat(addr);
+    let (mut bob, bob_name) = join_chat(addr);
+    // The tutorial's client waits for an answer after each message: it gets its own line.
+    alice.send("hi, bob");
+    recv_until(&mut alice, &said(&alice_name, "hi, bob"));
+    server.wait_for(&format!("received from {alice_name}: \"hi, bob\""));
+    // Bob reads once after sending: Alice's line was waiting for him.
+    bob.send("hello, alice");
+    let heard = recv_until(&mut bob, &said(&bob_name, "hello, alice"));
+    assert!(heard.contains(&said(&alice_name, "hi, bob")), "{heard:?}");
+    recv_until(&mut alice, &said(&bob_name, "hello, alice"));
+}
+
+/// The tutorial's client sends `bye` and closes without reading: the room gets the `bye`, then
+/// hears it left.
+pub fn a_tutorial_client_that_says_bye_leaves_and_the_room_hears_it(package: &str) {
+    let (_server, addr) = Proc::start_server(package, &[]);
+    let (mut alice, _) = join_chat(addr);
+    let (mut bob, bob_name) = join_chat(addr);
+    bob.send("bye");
+    drop(bob);
+    let bye_and_left = format!("{}{}", said(&bob_name, "bye"), left(&bob_name));
+    recv_until(&mut alice, &bye_and_left);
 }
