@@ -31,7 +31,11 @@ const ACCEPT_WITHIN: Duration = Duration::from_secs(1);
 
 /// What a non-blocking socket does, and what a time-out does, shown on one connection.
 #[derive(Parser, Debug)]
-#[command(name = "nonblocking-demo", version, about)]
+#[command(
+    name = "nonblocking-demo",
+    version,
+    about = "What a non-blocking socket does, and what a time-out does, shown on one connection (Python: setblocking(False), settimeout)"
+)]
 struct Args {
     /// Where the demo's own listener listens (0: any free port)
     #[command(flatten)]
