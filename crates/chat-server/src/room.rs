@@ -10,14 +10,19 @@
 use std::collections::BTreeMap;
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use common::chat::{self, Refused};
 
-/// How long the goodbye on Ctrl-C may take to write to one member. It is one short line, so
-/// it only ever waits for a member whose buffers are full, and that one is not listening.
+/// How long the goodbye on Ctrl-C may take to write to one member, waiting for the write
+/// before it included. It is one short line, so it only ever waits this long for a member
+/// whose buffers are full, and that one is not listening.
 const GOODBYE_WRITE: Duration = Duration::from_millis(100);
+
+/// How often the goodbye asks again for a member's write lock while another thread writes.
+const GOODBYE_RETRY: Duration = Duration::from_millis(5);
 
 /// What a room allows.
 pub struct Limits {
@@ -81,6 +86,31 @@ impl Connection {
     fn send(&self, lines: &[u8]) -> io::Result<()> {
         let _one_at_a_time = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         (&self.stream).write_all(lines)
+    }
+
+    /// Ctrl-C: the goodbye, then the end of the stream (a FIN: "nothing more from me"). If
+    /// another thread is still writing to this member after `GOODBYE_WRITE`, the member is
+    /// not taking its lines (that write may wait up to `--stuck-after`): no goodbye for it,
+    /// its connection is shut down, which ends that write at once.
+    fn say_goodbye(&self, goodbye: &[u8]) {
+        let give_up = Instant::now() + GOODBYE_WRITE;
+        let _one_at_a_time = loop {
+            match self.writing.try_lock() {
+                Ok(guard) => break guard,
+                Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) if Instant::now() < give_up => {
+                    thread::sleep(GOODBYE_RETRY); // a bounded wait for a lock, not a sync
+                }
+                Err(TryLockError::WouldBlock) => {
+                    let _ = self.stream.shutdown(Shutdown::Both);
+                    return;
+                }
+            }
+        };
+        // A member that stopped reading does not get to hold up the shutdown either.
+        let _ = self.stream.set_write_timeout(Some(GOODBYE_WRITE));
+        let _ = (&self.stream).write_all(goodbye);
+        let _ = self.stream.shutdown(Shutdown::Write);
     }
 }
 
@@ -218,10 +248,7 @@ impl Room {
             .collect();
         drop(members);
         for connection in &connections {
-            // A member that stopped reading does not get to hold up the shutdown.
-            let _ = connection.stream.set_write_timeout(Some(GOODBYE_WRITE));
-            let _ = connection.send(goodbye.as_bytes());
-            let _ = connection.stream.shutdown(Shutdown::Write);
+            connection.say_goodbye(goodbye.as_bytes());
         }
         connections
     }

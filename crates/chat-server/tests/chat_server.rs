@@ -96,9 +96,10 @@ fn ctrl_c_says_goodbye_to_every_client_and_exits_0() {
     chat::ctrl_c_says_goodbye_to_every_client_and_exits_0(SERVER);
 }
 
-// Not run here: poll-chat-server's stop after the grace with a member whose buffers are full.
-// This server's Ctrl-C waits for a write already blocked on that member (up to
-// --stuck-after), because the goodbye needs the member's write lock first.
+#[test]
+fn ctrl_c_with_a_member_that_never_reads_a_full_buffer_stops_after_the_grace() {
+    chat::ctrl_c_with_a_member_that_never_reads_a_full_buffer_stops_after_the_grace(SERVER);
+}
 
 #[test]
 fn ctrl_c_with_nobody_there_stops_at_once() {

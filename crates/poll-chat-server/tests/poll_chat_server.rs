@@ -3,14 +3,10 @@
 //!
 //! The room's scenarios are chat-server's (lesson 5), written once in `testkit::chat` and run
 //! here against the one-thread server: each is one line below. Then what only this server
-//! promises: one thread however many clients, and a stop after the grace even when a member's
-//! buffers are full.
+//! promises: one thread however many clients.
 
-use std::time::{Duration, Instant};
-
-use common::chat::{GOODBYE, GOODBYE_GRACE};
-use testkit::chat::{self, Member, flood, room, unsent};
-use testkit::{Proc, assert_stopped_cleanly, can_run, threads};
+use testkit::chat::{self, Member, unsent};
+use testkit::{Proc, can_run, threads};
 
 const SERVER: &str = "poll-chat-server";
 
@@ -154,25 +150,7 @@ fn one_thread_serves_every_client() {
     );
 }
 
-/// The stuck member is never cut off (--stuck-after 60): its buffers are full when the stop
-/// comes, so its goodbye can never be written. The server still stops, after the grace.
-/// (chat-server does not keep this yet: its stop waits for the write already blocked on the
-/// stuck member, up to --stuck-after.)
 #[test]
 fn ctrl_c_with_a_member_that_never_reads_a_full_buffer_stops_after_the_grace() {
-    let (server, addr) = Proc::start_server(SERVER, &["--quiet", "--stuck-after", "60"]);
-    let [mut flooder, stuck] = room(addr, 2).try_into().ok().expect("two");
-    // Until the server stops reading: the stuck member's buffer is over the high-water mark.
-    flood(&flooder, Duration::from_millis(300));
-    let stopping = Instant::now();
-    server.terminate(); // SIGTERM, as `kill` sends: the same as Ctrl-C
-    assert_stopped_cleanly(&server.wait_for_exit());
-    let took = stopping.elapsed();
-    assert!(
-        took >= GOODBYE_GRACE && took < GOODBYE_GRACE + Duration::from_secs(8),
-        "{took:?}"
-    );
-    drop(stuck);
-    let rest = flooder.client.until_closed();
-    assert_eq!(rest, [unsent(GOODBYE)]);
+    chat::ctrl_c_with_a_member_that_never_reads_a_full_buffer_stops_after_the_grace(SERVER);
 }

@@ -548,6 +548,28 @@ pub fn ctrl_c_says_goodbye_to_every_client_and_exits_0(package: &str) {
     assert!(!stopped.stdout.contains(" left"), "{}", stopped.stdout);
 }
 
+/// SIGTERM (as `kill` sends; the same as Ctrl-C) while a member that never reads has full
+/// buffers and is never cut off (`--stuck-after 60`): its goodbye can never be written, and
+/// the server still stops, after the goodbye's grace and not after `--stuck-after`; the
+/// member that reads gets its goodbye.
+pub fn ctrl_c_with_a_member_that_never_reads_a_full_buffer_stops_after_the_grace(package: &str) {
+    let (server, addr) = Proc::start_server(package, &["--quiet", "--stuck-after", "60"]);
+    let [mut flooder, stuck] = room(addr, 2).try_into().ok().expect("two");
+    // Until the server stops taking the flooder's lines: the stuck member's buffers are full.
+    flood(&flooder, Duration::from_millis(300));
+    let stopping = Instant::now();
+    server.terminate();
+    assert_stopped_cleanly(&server.wait_for_exit());
+    let took = stopping.elapsed();
+    assert!(
+        took >= chat::GOODBYE_GRACE && took < chat::GOODBYE_GRACE + Duration::from_secs(8),
+        "{took:?}"
+    );
+    drop(stuck);
+    let rest = flooder.client.until_closed();
+    assert_eq!(rest, [unsent(GOODBYE)]);
+}
+
 /// Ctrl-C with nobody in the room: exit code 0 and `server stopped` at once.
 pub fn ctrl_c_with_nobody_there_stops_at_once(package: &str) {
     let (server, _addr) = Proc::start_server(package, &[]);
