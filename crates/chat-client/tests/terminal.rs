@@ -7,20 +7,10 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
-use testkit::{Proc, binary, can_run, mask_ports};
+use testkit::{Proc, binary, mask_ports};
 
 /// Tutorial 004's prompt, as the client shows it.
 const PROMPT: &str = "请输入消息(输入q退出): ";
-
-/// Whether `python3` is here (CI machines have it: `TESTKIT_REQUIRE` says so there).
-fn has_python() -> bool {
-    let found = Command::new("python3").arg("--version").output();
-    can_run(
-        "python3",
-        found.is_ok_and(|output| output.status.success()),
-        "python3 is not installed",
-    )
-}
 
 /// Runs chat-client in a terminal for the server at `addr`, through `steps` (see
 /// terminal.py); returns the screen's lines, the `* you are` line masked, and `exit N`.
@@ -52,7 +42,7 @@ fn in_a_terminal(addr: SocketAddr, steps: &str) -> String {
 
 #[test]
 fn the_prompt_is_drawn_once_and_not_again_after_q() {
-    if !has_python() {
+    if !testkit::has_python3() {
         return;
     }
     let (_server, addr) = Proc::start_server("chat-server", &[]);
@@ -70,7 +60,7 @@ fn the_prompt_is_drawn_once_and_not_again_after_q() {
 
 #[test]
 fn after_the_servers_goodbye_the_prompt_is_gone_and_the_exit_is_0() {
-    if !has_python() {
+    if !testkit::has_python3() {
         return;
     }
     let (server, addr) = Proc::start_server("chat-server", &[]);

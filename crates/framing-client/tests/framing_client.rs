@@ -6,7 +6,6 @@
 use std::error::Error;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::Command;
 
 use common::framing::{self, Framing};
 use futures_util::{SinkExt, StreamExt};
@@ -350,11 +349,7 @@ fn the_codec_client_refuses_a_message_over_its_max_frame() {
 
 #[test]
 fn a_python_server_using_struct_pack_answers_the_client() {
-    let present = Command::new("python3")
-        .args(["-c", "import struct"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !testkit::can_run("python3", present, "python3 is not installed") {
+    if !testkit::has_python3() {
         return;
     }
     let script = workspace_root().join("crates/framing-client/tests/python/length_server.py");

@@ -2,8 +2,6 @@
 //! clients (as Rust test doubles) and, where python3 is installed, a Python client that
 //! speaks length framing with `struct.pack('!I', n)`.
 
-use std::process::Command;
-
 use testkit::tutorials::{MSGLEN, TutorialClient, myreceive, mysend};
 use testkit::{DEADLINE, Input, Proc, Running, workspace_root};
 
@@ -34,18 +32,9 @@ fn tutorial_000s_mysend_and_myreceive_speak_fixed_framing() {
     );
 }
 
-/// Whether python3 runs here (or, under TESTKIT_REQUIRE=python3, a failure if it does not).
-fn has_python() -> bool {
-    let present = Command::new("python3")
-        .args(["-c", "import struct"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    testkit::can_run("python3", present, "python3 is not installed")
-}
-
 #[test]
 fn a_python_client_using_struct_pack_talks_length_framing() {
-    if !has_python() {
+    if !testkit::has_python3() {
         return;
     }
     let (mut server, addr) = Proc::start_server("framing-server", &[]);

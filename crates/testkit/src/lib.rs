@@ -301,6 +301,16 @@ pub fn has_ipv6_loopback() -> bool {
     can_run("ipv6", present, "this machine has no IPv6 loopback")
 }
 
+/// Whether `python3` runs here, for the tests that talk to an implementation the project did
+/// not write (Python's `struct`, `ssl`, `pty`). CI machines have it (`TESTKIT_REQUIRE`).
+pub fn has_python3() -> bool {
+    let present = Command::new("python3")
+        .args(["-c", "import ssl, struct"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    can_run("python3", present, "python3 is not installed")
+}
+
 /// Whether this system has `/proc` (Linux does; macOS and Windows do not).
 pub fn has_proc() -> bool {
     let present = Path::new("/proc/self/status").exists();
