@@ -122,8 +122,9 @@ fn run(args: &Args) -> Result<(), Failure> {
     // ANCHOR_END: config
 
     // ANCHOR: handshake
-    // Step 3 — wrap the socket in TLS and shake hands: the server proves it holds the key of a
-    // certificate that our CA signed, for the name we connect to
+    // Step 3 — wrap the socket in TLS and shake hands
+    // The server proves it holds the key of a certificate that our CA signed, for the name we
+    // connect to.
     // Python: tls = context.wrap_socket(sock, server_hostname="localhost")
     let name = server_name(args)?;
     let connection = ClientConnection::new(Arc::new(config), name.clone())

@@ -135,8 +135,9 @@ fn serve(args: &Args) -> Result<(), Failure> {
     let cert_chain = load_certs(&args.cert, "the server's certificate")?;
     let key = load_key(&args.key)?;
 
-    // Step 4 — decide which clients may finish a handshake: with --client-ca, only those with
-    // a certificate that CA signed (mutual TLS); without it, anyone, as an HTTPS site does
+    // Step 4 — decide which clients may finish a handshake
+    // With --client-ca, only those with a certificate that CA signed (mutual TLS); without
+    // it, anyone, as an HTTPS site does.
     // Python: context.verify_mode = ssl.CERT_REQUIRED
     //         context.load_verify_locations("certs/ca.pem")
     let client_verifier = match &args.client_ca {
@@ -167,8 +168,8 @@ fn serve(args: &Args) -> Result<(), Failure> {
     // ANCHOR: accept
     thread::scope(|scope| {
         loop {
-            // Step 5 — accept a client, and check its address against --allow before any
-            // TLS work: a refused address costs the server one accept and one close
+            // Step 5 — accept a client, and check its address against --allow
+            // Before any TLS work: a refused address costs the server one accept and one close.
             // Python: conn, addr = s.accept()
             //         if ip_address(addr[0]) not in ip_network("10.0.0.0/8"): conn.close()
             let (stream, peer) = match listener.accept() {
@@ -265,8 +266,8 @@ fn talk(
     config: &Arc<ServerConfig>,
     args: &Args,
 ) -> Result<(), Ended> {
-    // Step 6 — the TLS handshake: prove who we are with the certificate, agree on keys, and
-    // check the client's certificate if step 4 asked for one
+    // Step 6 — the TLS handshake: prove who we are and agree on keys
+    // With the certificate; and check the client's certificate if step 4 asked for one.
     // Python: tls = context.wrap_socket(conn, server_side=True)
     let mut tls = handshake(stream, config, args.handshake_timeout).map_err(Ended::Handshake)?;
     common::log!("TLS with {peer}: {}", session(&tls.conn, args));
@@ -380,7 +381,10 @@ fn handshake_failed(error: &io::Error, args: &Args) -> String {
         }
         // The client checked our certificate, did not like it, and said so with an alert.
         Some(Tls::AlertReceived(alert)) => match alert {
-            AlertDescription::UnknownCA => {
+            // Two CAs made by two runs of --make-certs have the same name: the client finds a
+            // CA of the right name whose key does not check our signature, and TLS reports
+            // that as decrypt_error. Either way it does not trust the CA behind our certificate.
+            AlertDescription::UnknownCA | AlertDescription::DecryptError => {
                 "it does not trust the CA that signed our certificate (give it our ca.pem)".into()
             }
             AlertDescription::CertificateExpired => {
