@@ -7,7 +7,7 @@
 //! it, in the work folder (`work/1-2-<slug>`, the starter's package under the same name).
 
 use crate::report::Check;
-use crate::{lesson1, lesson2, lesson3, lesson4, lesson5};
+use crate::{lesson1, lesson2, lesson3, lesson4, lesson5, lesson8};
 
 /// One exercise.
 pub struct Exercise {
@@ -37,6 +37,8 @@ pub const EXERCISES: &[Exercise] = &[
     Exercise { id: "4.2", folder: "4-2-numbered-answers", title: "A UDP client that numbers its datagrams and takes only the answer to each", lesson: 4, checks: lesson4::NUMBERED_ANSWERS },
     Exercise { id: "5.1", folder: "5-1-private-message", title: "A chat room with private messages: /msg NAME text", lesson: 5, checks: lesson5::PRIVATE_MESSAGE },
     Exercise { id: "5.2", folder: "5-2-flood-control", title: "A chat room with flood control: --rate lines a second for each member", lesson: 5, checks: lesson5::FLOOD_CONTROL },
+    Exercise { id: "8.1", folder: "8-1-length-prefix", title: "A length-prefix server that reads whole messages and refuses a header that announces too much", lesson: 8, checks: lesson8::LENGTH_PREFIX },
+    Exercise { id: "8.2", folder: "8-2-line-limit", title: "A line server that refuses an over-long line without holding it", lesson: 8, checks: lesson8::LINE_LIMIT },
 ];
 
 /// The exercise with this id.

@@ -27,6 +27,7 @@ mod lesson2;
 mod lesson3;
 mod lesson4;
 mod lesson5;
+mod lesson8;
 mod net;
 mod program;
 mod report;
