@@ -438,7 +438,7 @@ fn max_frame_is_the_limit(program: &Path) -> Result<(), Problem> {
 
 fn four_gigabytes(program: &Path) -> Result<(), Problem> {
     let (mut server, addr) = start_length(program)?;
-    let memory = Memory::of_server(addr);
+    let memory = Memory::of(&server);
     let before = memory.as_ref().and_then(Memory::peak_kib);
     let mut conn = Conn::connect(addr)?;
     let header = FOUR_GB.to_be_bytes();
@@ -704,7 +704,7 @@ fn megabytes(bytes: usize) -> String {
 
 fn huge_line(program: &Path) -> Result<(), Problem> {
     let (mut server, addr) = start_line(program)?;
-    let memory = Memory::of_server(addr);
+    let memory = Memory::of(&server);
     let before = memory.as_ref().and_then(Memory::peak_kib);
     let sent = format!(
         "with --max-line {LIMIT}: a line of {} without `\\n`, as fast as the server takes it",
@@ -840,29 +840,12 @@ struct Memory {
 }
 
 impl Memory {
-    /// The process that holds the socket listening on `addr`'s port, found through `/proc`
-    /// (the checker starts the program, but the process id stays inside `Program`). `None`
-    /// without `/proc`.
-    fn of_server(addr: SocketAddr) -> Option<Memory> {
-        let wanted = format!("socket:[{}]", listening_inode(addr.port())?);
-        let mut pids: Vec<u32> = fs::read_dir("/proc")
-            .ok()?
-            .flatten()
-            .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
-            .collect();
-        // The server is one of the newest processes: look at those first.
-        pids.sort_unstable_by(|a, b| b.cmp(a));
-        pids.into_iter()
-            .find(|pid| {
-                let Ok(descriptors) = fs::read_dir(format!("/proc/{pid}/fd")) else {
-                    return false; // another user's process, or one that has just ended
-                };
-                descriptors.flatten().any(|descriptor| {
-                    fs::read_link(descriptor.path())
-                        .is_ok_and(|target| target.as_os_str() == wanted.as_str())
-                })
-            })
-            .map(|pid| Memory { pid })
+    /// The program's memory, where there is `/proc` to read it from (Linux).
+    fn of(program: &Program) -> Option<Memory> {
+        let pid = program.pid();
+        Path::new(&format!("/proc/{pid}/status"))
+            .exists()
+            .then_some(Memory { pid })
     }
 
     /// `VmHWM` from `/proc/PID/status`, in KiB: the most memory the process has really used
@@ -877,33 +860,8 @@ impl Memory {
     }
 }
 
-/// The inode of the TCP socket listening on `port`, from `/proc/net/tcp` or `tcp6`: the lines
-/// hold the local address as `0100007F:9C40` (the port in hex), the state (`0A` is LISTEN) and
-/// the inode.
-fn listening_inode(port: u16) -> Option<u64> {
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = fs::read_to_string(table) else {
-            continue;
-        };
-        for line in text.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let [_, local, _, state, _, _, _, _, _, inode, ..] = fields[..] else {
-                continue;
-            };
-            let local_port = local
-                .rsplit_once(':')
-                .and_then(|(_, hex)| u16::from_str_radix(hex, 16).ok());
-            if local_port == Some(port) && state == "0A" {
-                return inode.parse().ok();
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
-    use std::net::TcpListener;
 
     use super::*;
 
@@ -937,20 +895,16 @@ mod tests {
         assert!(PIECE_GAP >= common::PAUSE * 3 / 2);
     }
 
-    /// The checker finds a listening socket's process, itself here, and reads its memory.
+    /// The checker reads a process's peak memory, this one's here, where there is `/proc`.
     #[test]
-    fn the_memory_of_a_listening_process_is_found_where_there_is_proc() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let Some(memory) = Memory::of_server(addr) else {
-            assert!(
-                !Path::new("/proc/self/status").exists(),
-                "/proc exists, yet the listening socket was not found"
-            );
+    fn the_peak_memory_of_a_process_is_read_where_there_is_proc() {
+        if !Path::new("/proc/self/status").exists() {
             return;
+        }
+        let memory = Memory {
+            pid: std::process::id(),
         };
-        assert_eq!(memory.pid, std::process::id());
-        let resident = memory.peak_kib().expect("VmRSS");
-        assert!(resident > 100, "{resident} KiB");
+        let peak = memory.peak_kib().expect("VmHWM");
+        assert!(peak > 100, "{peak} KiB");
     }
 }

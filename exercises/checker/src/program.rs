@@ -152,6 +152,11 @@ impl Program {
             .collect()
     }
 
+    /// The program's process id, for what `/proc/PID/status` says of it (its memory).
+    pub fn pid(&self) -> u32 {
+        self.running.pid()
+    }
+
     /// Standard error so far.
     pub fn stderr(&self) -> String {
         self.running.stderr()
