@@ -2,31 +2,11 @@
 //! client side by side in tmux, or prints the two commands where tmux is missing.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use testkit::{DEADLINE, workspace_root};
-
-/// A private folder in the system's temporary folder, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let path =
-            std::env::temp_dir().join(format!("socket-lessons-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("scratch folder");
-        Scratch(path)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use testkit::{DEADLINE, TempDir, workspace_root};
 
 /// Where a tool is on this machine's PATH.
 fn tool(name: &str) -> String {
@@ -67,12 +47,12 @@ fn demo_lists_lessons_and_rejects_unknown_ones() {
 #[test]
 fn demo_without_tmux_prints_the_two_commands() {
     // A PATH with the tools the script needs, and no tmux.
-    let bin = Scratch::new("no-tmux");
+    let bin = TempDir::new("no-tmux");
     for name in ["cat", "dirname", "sed"] {
-        std::os::unix::fs::symlink(tool(name), bin.0.join(name)).expect("link tool");
+        std::os::unix::fs::symlink(tool(name), bin.path().join(name)).expect("link tool");
     }
     let output = demo(&["echo"], |c| {
-        c.env("PATH", &bin.0);
+        c.env("PATH", bin.path());
     });
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8_lossy(&output.stdout);
@@ -90,12 +70,12 @@ fn demo_without_tmux_prints_the_two_commands() {
 #[cfg(unix)]
 #[test]
 fn demo_of_framing_without_tmux_prints_server_tap_and_client() {
-    let bin = Scratch::new("no-tmux-framing");
+    let bin = TempDir::new("no-tmux-framing");
     for name in ["cat", "dirname", "sed"] {
-        std::os::unix::fs::symlink(tool(name), bin.0.join(name)).expect("link tool");
+        std::os::unix::fs::symlink(tool(name), bin.path().join(name)).expect("link tool");
     }
     let output = demo(&["framing"], |c| {
-        c.env("PATH", &bin.0).env("PORT", "4000");
+        c.env("PATH", bin.path()).env("PORT", "4000");
     });
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8_lossy(&output.stdout);
@@ -111,14 +91,14 @@ fn demo_of_framing_without_tmux_prints_server_tap_and_client() {
 
 /// A tmux server of the test's own (its socket in a scratch folder), killed when dropped.
 struct Tmux {
-    folder: Scratch,
+    folder: TempDir,
 }
 
 impl Tmux {
     fn run(&self, args: &[&str]) -> String {
         let output = Command::new("tmux")
             .args(args)
-            .env("TMUX_TMPDIR", &self.folder.0)
+            .env("TMUX_TMPDIR", self.folder.path())
             .env_remove("TMUX")
             .output()
             .expect("run tmux");
@@ -167,13 +147,13 @@ fn demo_runs_server_and_client_side_by_side_in_tmux() {
         return;
     }
     let tmux = Tmux {
-        folder: Scratch::new("tmux"),
+        folder: TempDir::new("tmux"),
     };
     let port = free_port();
     let output = demo(&["--detach", "echo"], |c| {
         c.env("PORT", port.to_string())
             .env("DEMO_SESSION", "demo")
-            .env("TMUX_TMPDIR", &tmux.folder.0);
+            .env("TMUX_TMPDIR", tmux.folder.path());
     });
     assert!(output.status.success(), "{output:?}");
 
@@ -193,14 +173,14 @@ fn demo_of_framing_puts_the_tap_between_server_and_client() {
         return;
     }
     let tmux = Tmux {
-        folder: Scratch::new("tmux-framing"),
+        folder: TempDir::new("tmux-framing"),
     };
     let (port, tap_port) = (free_port(), free_port());
     let output = demo(&["--detach", "framing"], |c| {
         c.env("PORT", port.to_string())
             .env("TAP_PORT", tap_port.to_string())
             .env("DEMO_SESSION", "demo")
-            .env("TMUX_TMPDIR", &tmux.folder.0);
+            .env("TMUX_TMPDIR", tmux.folder.path());
     });
     assert!(output.status.success(), "{output:?}");
     // Panes: 0 the server (left), 1 the tap (top right), 2 the client (bottom right).

@@ -19,6 +19,8 @@ use common::strip_line_end;
 
 pub mod chat;
 mod process;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod tutorials;
 
 pub use process::{Input, Running, Waited, describe_exit, listening_addr, reachable};
@@ -299,6 +301,47 @@ pub fn can_run(feature: &str, present: bool, missing: &str) -> bool {
 pub fn has_ipv6_loopback() -> bool {
     let present = std::net::TcpListener::bind("[::1]:0").is_ok();
     can_run("ipv6", present, "this machine has no IPv6 loopback")
+}
+
+/// A fresh folder in the system's temporary folder, for one test's files, removed when
+/// dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A fresh, empty folder; `name` keeps tests that run at the same time apart.
+    pub fn new(name: &str) -> TempDir {
+        let path =
+            std::env::temp_dir().join(format!("socket-lessons-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create a temporary folder");
+        TempDir(path)
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The path of `name` in this folder, as an argument for a program.
+    pub fn file(&self, name: &str) -> String {
+        self.0
+            .join(name)
+            .to_str()
+            .expect("a UTF-8 path")
+            .to_string()
+    }
+
+    /// Writes `text` to the file `name` in this folder; returns its path, as an argument.
+    pub fn write(&self, name: &str, text: &str) -> String {
+        std::fs::write(self.0.join(name), text).expect("write a test file");
+        self.file(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Whether `python3` runs here, for the tests that talk to an implementation the project did

@@ -2,12 +2,11 @@
 //! against lesson 1's plain echo-server, against servers that misbehave, against a Python
 //! `ssl` server, and seen through lesson 7's wiretap.
 
-#[path = "../../tls-echo-server/tests/support/mod.rs"]
-mod support;
-
 use std::net::SocketAddr;
 
-use support::{TempDir, TestCa, Validity, cert, has_python3, lesson_certs};
+use testkit::TempDir;
+use testkit::has_python3;
+use testkit::tls::{TestCa, Validity, cert, lesson_certs};
 use testkit::{
     DEADLINE, Finished, Input, Proc, Running, check_help, check_refused, check_unknown_host,
     misbehaving_server, run,

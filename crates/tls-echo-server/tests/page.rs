@@ -6,12 +6,11 @@
 //! in (shown as the current folder, where `cargo run` makes them), the expiry date that
 //! `--make-certs` prints, and the tap's times.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::process::Command;
 
-use support::{TempDir, TestCa, Validity, cert, lesson_certs};
+use testkit::TempDir;
+use testkit::tls::{TestCa, Validity, cert, lesson_certs};
 use testkit::{Finished, Proc, check_transcript, mask_ports, run};
 
 const PAGE: &str = "docs/en/09-tls.md";

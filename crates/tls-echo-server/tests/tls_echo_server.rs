@@ -2,12 +2,12 @@
 //! its own `--make-certs` wrote, driven by the real tls-echo-client, by lesson 1's plain
 //! echo-client, by raw sockets and by Python's `ssl` module.
 
-mod support;
-
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 
-use support::{TempDir, TestCa, Validity, cert, has_python3, lesson_certs};
+use testkit::TempDir;
+use testkit::has_python3;
+use testkit::tls::{TestCa, Validity, cert, lesson_certs};
 use testkit::{
     DEADLINE, Finished, Input, Proc, Running, check_help, check_port_in_use, check_unknown_host,
     run,

@@ -1,12 +1,6 @@
-//! Certificates for the TLS tests, shared by tls-echo-server's and tls-echo-client's tests
-//! (the client's include this file by path): the lesson's own, made by the real
+//! Certificates for the TLS lesson's tests (feature `tls`): the lesson's own, made by the real
 //! `tls-echo-server --make-certs`, and ones the program never makes (expired, from another
 //! CA, for another name), made here with rcgen.
-
-#![allow(dead_code)] // each test file uses a part
-
-use std::fs;
-use std::path::{Path, PathBuf};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -14,53 +8,14 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
-/// A folder under cargo's temporary directory for integration tests, removed when dropped.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    /// A fresh, empty folder; `name` keeps tests that run at the same time apart.
-    pub fn new(name: &str) -> TempDir {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "{}-{name}-{}",
-            env!("CARGO_PKG_NAME"),
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create a temporary folder");
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// The path of `name` in this folder, as an argument for a program.
-    pub fn file(&self, name: &str) -> String {
-        self.0
-            .join(name)
-            .to_str()
-            .expect("a UTF-8 path")
-            .to_string()
-    }
-
-    pub fn write(&self, name: &str, text: &str) -> String {
-        fs::write(self.0.join(name), text).expect("write a test file");
-        self.file(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use crate::TempDir;
 
 /// The lesson's certificates (`ca.pem`, `server.pem`, ...), made in a fresh folder by the real
 /// `tls-echo-server --make-certs`.
 pub fn lesson_certs(name: &str) -> TempDir {
     let dir = TempDir::new(name);
     let certs = dir.file("certs");
-    let made = testkit::run("tls-echo-server", &["--make-certs", &certs], b"");
+    let made = crate::run("tls-echo-server", &["--make-certs", &certs], b"");
     assert_eq!(made.code(), Some(0), "{made:?}");
     dir
 }
@@ -84,7 +39,14 @@ pub enum Validity {
     Expired,
 }
 
+impl Default for TestCa {
+    fn default() -> TestCa {
+        TestCa::new()
+    }
+}
+
 impl TestCa {
+    /// A new CA, named "another CA", with a key of its own.
     pub fn new() -> TestCa {
         let mut params = CertificateParams::new(Vec::new()).expect("CA params");
         params
@@ -137,13 +99,4 @@ impl TestCa {
             dir.write(&format!("{name}-key.pem"), &key),
         )
     }
-}
-
-/// Whether python3 runs here (or, under TESTKIT_REQUIRE=python3, a failure if it does not).
-pub fn has_python3() -> bool {
-    let present = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    testkit::can_run("python3", present, "python3 is not installed")
 }
