@@ -46,7 +46,8 @@ bin="$target_dir/release"
 began=$(date +%s)
 
 echo "== building in release mode" >&2
-cargo build --release --quiet -p loadgen -p echo-server -p udp-server -p async-echo-server -p chat-server
+cargo build --release --quiet -p loadgen -p echo-server -p udp-server -p async-echo-server -p chat-server \
+  -p poll-chat-server
 
 # The Python baselines run with the interpreter itself, not a wrapper script (pyenv's shims
 # are shell scripts): the pid loadgen watches must be the server's.
@@ -285,6 +286,7 @@ if [ "$quick" = yes ]; then
   bulk_big=64M           # through a 64 KiB buffer
   chat_clients=20 chat_senders=2 chat_lines_1=20 chat_lines_16=60
   chat_big=""            # clients:senders:lines:lines per second per sender
+  chat_huge="1000:5:3:2" # the same, for both chat servers (the non-blocking lesson)
   udp_sockets=5 udp_datagrams=100
   udp_loss_counts="1:200 50:20"
 else
@@ -296,10 +298,15 @@ else
   bulk_big=2G
   chat_clients=200 chat_senders=5 chat_lines_1=300 chat_lines_16=3000
   chat_big="1000:10:60:6"
+  chat_huge="10000:10:10:1"
   udp_sockets=50 udp_datagrams=400
   udp_loss_counts="1:10000 50:200 1000:20 10000:5"
 fi
 limit=(--duration-limit 60)
+# The 10,000-client room: chat-server gives every newcomer's notice to every member with a
+# write of its own, so its joins slow down as the room grows; whoever is in by then is
+# measured, and the run ends.
+huge_limit=(--duration-limit 45)
 py_echo="python3 scripts/bench/echo_server.py"
 py_chat="python3 scripts/bench/chat_room.py"
 py_udp="python3 scripts/bench/udp_server.py"
@@ -398,10 +405,13 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------
-# Chat fan-out: chat-server against the Python room, 1 and 16 lines in flight per sender,
-# round after round.
+# Chat fan-out: chat-server against the Python room, and poll-chat-server (one thread)
+# against chat-server (a thread per client), 1 and 16 lines in flight per sender, round after
+# round.
 start_server "$bin/chat-server" --quiet
 chat_rust=$server_port
+start_server "$bin/poll-chat-server" --quiet
+chat_poll=$server_port
 chat_python=""
 if [ -n "$python" ]; then
   start_server "${py[@]}" scripts/bench/chat_room.py
@@ -421,6 +431,7 @@ for round in $(seq "$rounds"); do
     lines=$chat_lines_1
     [ "$in_flight" = 16 ] && lines=$chat_lines_16
     chat_run "chat-$in_flight-r$round-rust" "chat-server --quiet" "$chat_rust" "$in_flight" "$lines"
+    chat_run "chat-$in_flight-r$round-poll" "poll-chat-server --quiet" "$chat_poll" "$in_flight" "$lines"
     chat_run "chat-$in_flight-r$round-python" "$py_chat" "$chat_python" "$in_flight" "$lines"
   done
 done
@@ -429,10 +440,13 @@ for in_flight in 1 16; do
   [ "$in_flight" = 16 ] && lines=$chat_lines_16
   syscalls "chat-$in_flight-rust-syscalls" chat "chat-server --quiet" "$chat_rust" \
     -c "$chat_clients" -k "$chat_senders" -m "$lines" --in-flight "$in_flight" --drain 1
+  syscalls "chat-$in_flight-poll-syscalls" chat "poll-chat-server --quiet" "$chat_poll" \
+    -c "$chat_clients" -k "$chat_senders" -m "$lines" --in-flight "$in_flight" --drain 1
   [ -n "$chat_python" ] && syscalls "chat-$in_flight-python-syscalls" chat "$py_chat" "$chat_python" \
     -c "$chat_clients" -k "$chat_senders" -m "$lines" --in-flight "$in_flight" --drain 1
 done
 stop_server "$(cat "$results/port-$chat_rust.pid")"
+stop_server "$(cat "$results/port-$chat_poll.pid")"
 [ -n "$chat_python" ] && stop_server "$(cat "$results/port-$chat_python.pid")"
 # A big room, paced: nobody is lost.
 for run in $chat_big; do
@@ -441,6 +455,27 @@ for run in $chat_big; do
   measure "chat-$clients" chat "chat-server --quiet" "$clients" "$server_port" \
     -c "$clients" -k "$senders" -m "$lines" --rate "$rate" "${limit[@]}"
   stop_server "$server_pid"
+done
+# The non-blocking lesson's room: the same paced room against both chat servers, each
+# started for it alone (its threads and memory are read before anyone joins): a thread per
+# client, then one thread for every client. Idle clients but for a few paced senders.
+for run in $chat_huge; do
+  IFS=: read -r clients senders lines rate <<< "$run"
+  for server in chat-server poll-chat-server; do
+    name="chat-$clients-${server%%-server}"
+    if [ "$clients" -ge 10000 ] && [ "$big_ok" = no ]; then
+      skip "$name" chat "$server --quiet" "$clients" "${big_reason[@]}"
+      continue
+    fi
+    if [ "$clients" -ge 10000 ] && [ "$threads_ok" = no ] && [ "$server" = chat-server ]; then
+      skip "$name" chat "$server --quiet" "$clients" "${threads_reason[@]}"
+      continue
+    fi
+    start_server "$bin/$server" --quiet --max-clients "$clients"
+    measure "$name" chat "$server --quiet" "$clients" "$server_port" \
+      -c "$clients" -k "$senders" -m "$lines" --rate "$rate" "${huge_limit[@]}"
+    stop_server "$server_pid"
+  done
 done
 
 # ---------------------------------------------------------------------------------------

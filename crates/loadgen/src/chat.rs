@@ -262,6 +262,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
 
     // Phase 1: everyone joins, and starts reading at once.
     let memory = MemoryWatch::start(args.run.server_pid);
+    let join_cpu = CpuWatch::start(args.run.server_pid);
     let (stop, stopped) = watch::channel(false);
     let opened = {
         let room = Arc::clone(&room);
@@ -281,6 +282,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let connect_s = limits.start.elapsed().as_secs_f64();
     // Everyone has joined: what do their connections cost the server?
     let memory = memory.map(|watch| watch.connected(connected));
+    let join_cpu = join_cpu.map(|watch| watch.finish(connected as f64, "join"));
 
     // Phase 2: the first K members talk; the others keep their connection open and listen.
     // The last to join watches everyone's lines for --in-flight, and the first watches its.
@@ -380,6 +382,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         cut_off,
         cpu,
         memory,
+        join_cpu,
         elapsed_s: limits.start.elapsed().as_secs_f64(),
         partial: limits.partial(),
         errors: errors.total(),
@@ -682,6 +685,10 @@ fn summary(results: &ChatResults, options: &RunOptions) -> String {
     text += &format!("latency     {}\n", stats::latency_line(&results.latency));
     if let Some(cpu) = &results.cpu {
         text += &cpu::summary_line(cpu);
+    }
+    if let Some(cpu) = &results.join_cpu {
+        // The same line, for the joins: `join CPU    1.20 s (...): 120 ms per 1,000 joins`.
+        text += &cpu::summary_line(cpu).replacen("server CPU", "join CPU  ", 1);
     }
     if let Some(memory) = &results.memory {
         text += &memory::summary_line(memory);

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::numbers::thousands;
 
-/// The results of any mode, as `--json` prints them: `{"mode": "echo", ...}`.
+/// The results of any mode, as `--json` prints them: `{"mode": "echo", ...}`. A run makes
+/// one, and a report reads a few dozen: boxing the chat's larger results would only add noise
+/// to every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(tag = "mode", rename_all = "lowercase")]
 pub enum Results {
@@ -134,6 +137,10 @@ pub struct ChatResults {
     /// The server's threads and memory per client (chat runs; older results have none).
     #[serde(default)]
     pub memory: Option<MemoryUse>,
+    /// The server's CPU time while the clients joined, per join (with `--server-pid`): each
+    /// join is announced to everyone already in the room, so this grows with the room.
+    #[serde(default)]
+    pub join_cpu: Option<CpuUse>,
     pub elapsed_s: f64,
     pub partial: bool,
     pub errors: u64,
@@ -294,6 +301,23 @@ mod tests {
             errors.describe(),
             "connect: connection refused ×1, wrong reply ×2"
         );
+    }
+
+    #[test]
+    fn chat_results_saved_before_memory_and_join_cpu_still_read() {
+        let older = r#"{"mode": "chat", "label": "chat-server --quiet", "target": "127.0.0.1:1",
+            "clients": 200, "senders": 5, "messages": 300, "size": 32, "rate": 0.0,
+            "in_flight": 1, "max_in_flight": 1, "connected": 200, "connect_s": 0.2,
+            "sent": 1500, "expected": 298500, "delivered": 298500, "lost": 0,
+            "deliveries_per_s": 340985.0,
+            "latency": {"count": 1, "mean_us": 1.0, "p50_us": 1.0, "p99_us": 1.0,
+                        "p999_us": 1.0, "max_us": 1.0},
+            "cut_off": 0, "cpu": null, "elapsed_s": 1.0, "partial": false, "errors": 0,
+            "error_kinds": {}}"#;
+        let Ok(Results::Chat(chat)) = serde_json::from_str::<Results>(older) else {
+            panic!("older chat results must still read");
+        };
+        assert_eq!((chat.memory, chat.join_cpu), (None, None));
     }
 
     #[test]

@@ -1020,3 +1020,41 @@ fn the_python_baselines_speak_like_the_rust_servers() {
         "{printed:?}"
     );
 }
+
+#[test]
+fn chat_reads_the_servers_threads_memory_and_join_cpu() {
+    // The non-blocking lesson's server: one thread for every client, however many join.
+    let (server, addr) = Proc::start_server("poll-chat-server", &["--quiet"]);
+    let pid = server.pid().to_string();
+    let results = measure(
+        "chat",
+        addr,
+        &["-c", "40", "-k", "2", "-m", "5", "--server-pid", &pid],
+    );
+    assert_clean(&results);
+    let (memory, joins) = (&results["memory"], &results["join_cpu"]);
+    assert_eq!(memory["clients"], 40, "{results}");
+    assert_eq!(joins["operation"], "join", "{results}");
+    assert_eq!(joins["operations"], 40.0, "{results}");
+    if std::path::Path::new("/proc/self/status").exists() {
+        let threads = |field: &str| memory[field].as_u64().expect("threads");
+        assert_eq!(threads("threads_connected"), threads("threads_before"));
+        assert!(threads("threads_connected") <= 4, "{results}");
+        assert!(memory["rss_per_client_kib"].as_f64().is_some(), "{results}");
+    } else {
+        assert!(memory["unavailable"].as_str().is_some(), "{results}");
+    }
+    let text = loadgen(&[
+        "chat",
+        "--port",
+        &addr.port().to_string(),
+        "-c",
+        "5",
+        "--server-pid",
+        &pid,
+    ]);
+    assert!(
+        text.stdout.contains("\njoin CPU    ") && text.stdout.contains("\nserver mem  "),
+        "{text:?}"
+    );
+}

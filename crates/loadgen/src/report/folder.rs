@@ -33,6 +33,7 @@ pub const PY_CHAT: &str = "python3 scripts/bench/chat_room.py";
 pub const PY_UDP: &str = "python3 scripts/bench/udp_server.py";
 pub const REFERENCE: &str = "reference-echo";
 pub const CHAT: &str = "chat-server --quiet";
+pub const POLL_CHAT: &str = "poll-chat-server --quiet";
 pub const THREADS: &str = "echo-server --threads --quiet";
 pub const THREADS_LOGGING: &str = "echo-server --threads";
 pub const ASYNC: &str = "async-echo-server --quiet";

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::compare::{self, Check, Goal, Measure, Sample};
 use super::folder::{
-    ASYNC, Bench, CHAT, NotRun, Operation, PY_CHAT, PY_UDP, PerOperation, REFERENCE, THREADS,
-    THREADS_64K, THREADS_LOGGING, UDP_LOGGING, UDP_QUIET,
+    ASYNC, Bench, CHAT, NotRun, Operation, POLL_CHAT, PY_CHAT, PY_UDP, PerOperation, REFERENCE,
+    THREADS, THREADS_64K, THREADS_LOGGING, UDP_LOGGING, UDP_QUIET,
 };
 use crate::results::{ChatResults, CpuUse, EchoResults};
 
@@ -26,6 +26,16 @@ const MANY: u64 = 10_000;
 
 /// The big room's target: clients in it.
 const BIG_ROOM: u64 = 1_000;
+
+/// The non-blocking lesson's room: 10,000 clients, idle but for a few paced senders.
+const HUGE_ROOM: u64 = 10_000;
+
+/// "A few threads": poll-chat-server's loop, the Ctrl-C handler's thread and the log
+/// writer's. None of them is per client; a fourth would still be no thread per client.
+const LOOP_THREADS: u64 = 4;
+
+/// What an idle client may cost the one-thread server in resident memory, in KiB.
+const KIB_PER_IDLE_CLIENT: f64 = 4.0;
 
 #[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
 #[serde(rename_all = "snake_case")]
@@ -118,6 +128,36 @@ pub enum Kind {
         run: Option<EchoResults>,
         /// Whether its errors show the open-file limit running out.
         open_files_ran_out: bool,
+    },
+    /// poll-chat-server (one thread) against chat-server (a thread per client) in the
+    /// 200-client room: at least its deliveries/s, with the CPU per delivery beside it.
+    PollChat {
+        clients: u64,
+        senders: u64,
+        in_flight: u64,
+        /// Deliveries lost in the runs of both rooms.
+        lost: u64,
+        /// CPU per delivery, poll-chat-server's over chat-server's: shown, not judged.
+        cpu_beside: Check,
+        cpu: Option<CpuPair>,
+        syscalls: Option<SyscallPair>,
+        rounds: usize,
+    },
+    /// poll-chat-server has as many threads with `clients` in the room as with none, and no
+    /// more than `most`.
+    PollThreads {
+        clients: u64,
+        most: u64,
+        run: Option<ChatResults>,
+        /// chat-server in the same room, for comparison.
+        threaded: Option<ChatResults>,
+    },
+    /// poll-chat-server's resident memory grows by at most `most_kib` per client.
+    PollMemory {
+        clients: u64,
+        most_kib: f64,
+        run: Option<ChatResults>,
+        threaded: Option<ChatResults>,
     },
 }
 
@@ -221,6 +261,10 @@ pub fn targets(bench: &Bench) -> Vec<Target> {
         echo_reference(bench, ASYNC),
         threads_10k(bench),
         async_10k(bench),
+        poll_chat(bench, 16),
+        poll_chat(bench, 1),
+        poll_threads(bench),
+        poll_memory(bench),
     ]
 }
 
@@ -405,10 +449,11 @@ fn chat_in_flight(bench: &Bench, in_flight: u64) -> Target {
 }
 
 fn big_room(bench: &Bench) -> Target {
-    let Some(r) = bench.chat().find(|r| r.clients == BIG_ROOM) else {
-        let skip = bench
-            .not_run("chat")
-            .find(|skip| skip.connections == Some(BIG_ROOM));
+    let Some(r) = bench
+        .chat()
+        .find(|r| r.clients == BIG_ROOM && r.label.as_deref() == Some(CHAT))
+    else {
+        let skip = bench.skipped("chat", CHAT, Some(BIG_ROOM));
         let kind = Kind::BigRoom {
             clients: BIG_ROOM,
             run: None,
@@ -576,11 +621,131 @@ fn async_10k(bench: &Bench) -> Target {
     }
 }
 
+fn poll_chat(bench: &Bench, in_flight: u64) -> Target {
+    let (ours, base) = (
+        bench.chat_samples(POLL_CHAT, in_flight),
+        bench.chat_samples(CHAT, in_flight),
+    );
+    let checks = vec![compare::rate_check(
+        &ours,
+        &base,
+        Goal::AtLeast(1.0),
+        Measure::DeliveriesPerS,
+        "chat-server",
+    )];
+    let cpu_beside = compare::cpu_check(
+        &ours,
+        &base,
+        Goal::AtMost(1.0),
+        Measure::CpuPerDelivery,
+        "chat-server",
+    );
+    let lost = bench
+        .chat_runs(POLL_CHAT, in_flight)
+        .iter()
+        .chain(bench.chat_runs(CHAT, in_flight).iter())
+        .map(|r| r.lost)
+        .sum();
+    let kind = Kind::PollChat {
+        clients: CHAT_CLIENTS,
+        senders: CHAT_SENDERS,
+        in_flight,
+        lost,
+        cpu_beside,
+        cpu: cpu_pair((POLL_CHAT, &ours), (CHAT, &base)),
+        syscalls: syscall_pair(bench, "chat", (POLL_CHAT, CHAT), Some(in_flight)),
+        rounds: ours.len().min(base.len()),
+    };
+    let skip = bench
+        .not_run("chat")
+        .find(|skip| skip.label == POLL_CHAT && skip.in_flight == Some(in_flight));
+    ratio_target(bench, kind, checks, skip)
+}
+
+impl Bench {
+    /// The run of `label` in a room that started empty (no `--in-flight`: the paced big
+    /// rooms, each on a server of its own) with `clients`, or with the most clients in a
+    /// quick run, whose rooms are smaller.
+    pub fn fresh_room(&self, label: &str, clients: u64) -> Option<&ChatResults> {
+        let rooms = self
+            .chat()
+            .filter(|r| r.label.as_deref() == Some(label) && r.in_flight.is_none());
+        if self.quick() {
+            rooms.max_by_key(|r| r.clients)
+        } else {
+            rooms.filter(|r| r.clients == clients).last()
+        }
+    }
+}
+
+/// The non-blocking lesson's room, as the threads and memory targets judge it: the
+/// poll-chat-server run, chat-server's beside it, or why there is none.
+fn huge_room(bench: &Bench) -> Result<(ChatResults, Option<ChatResults>), Option<&NotRun>> {
+    let threaded = bench.fresh_room(CHAT, HUGE_ROOM).cloned();
+    match bench.fresh_room(POLL_CHAT, HUGE_ROOM) {
+        Some(run) => Ok((run.clone(), threaded)),
+        None => Err(bench.skipped("chat", POLL_CHAT, Some(HUGE_ROOM))),
+    }
+}
+
+/// Everyone joined and the run went to its end: what its memory reading says is about
+/// the whole room.
+fn whole_room(r: &ChatResults) -> bool {
+    r.connected == r.clients && !r.partial
+}
+
+fn poll_threads(bench: &Bench) -> Target {
+    let kind = |run, threaded| Kind::PollThreads {
+        clients: HUGE_ROOM,
+        most: LOOP_THREADS,
+        run,
+        threaded,
+    };
+    let (run, threaded) = match huge_room(bench) {
+        Ok(found) => found,
+        Err(skip) => return not_measured(bench, kind(None, None), skip, Vec::new()),
+    };
+    let memory = run.memory.clone().unwrap_or_default();
+    let (Some(before), Some(with)) = (memory.threads_before, memory.threads_connected) else {
+        return not_measured(bench, kind(Some(run), threaded), None, Vec::new());
+    };
+    let met = whole_room(&run) && with == before && with <= LOOP_THREADS;
+    Target {
+        kind: kind(Some(run), threaded),
+        verdict: if met { Verdict::Met } else { Verdict::Missed },
+        unmeasured: None,
+        checks: Vec::new(),
+    }
+}
+
+fn poll_memory(bench: &Bench) -> Target {
+    let kind = |run, threaded| Kind::PollMemory {
+        clients: HUGE_ROOM,
+        most_kib: KIB_PER_IDLE_CLIENT,
+        run,
+        threaded,
+    };
+    let (run, threaded) = match huge_room(bench) {
+        Ok(found) => found,
+        Err(skip) => return not_measured(bench, kind(None, None), skip, Vec::new()),
+    };
+    let Some(per_client) = run.memory.as_ref().and_then(|m| m.rss_per_client_kib) else {
+        return not_measured(bench, kind(Some(run), threaded), None, Vec::new());
+    };
+    let met = whole_room(&run) && per_client <= KIB_PER_IDLE_CLIENT;
+    Target {
+        kind: kind(Some(run), threaded),
+        verdict: if met { Verdict::Met } else { Verdict::Missed },
+        unmeasured: None,
+        checks: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 pub mod tests {
     use super::*;
     use crate::report::folder::{Entry, fields};
-    use crate::results::{ErrorCounts, Expect, LatencySummary, Results};
+    use crate::results::{ErrorCounts, Expect, LatencySummary, MemoryUse, Results};
 
     #[test]
     fn the_system_share_is_given_only_when_every_run_measured_it() {
@@ -651,6 +816,190 @@ pub mod tests {
             errors,
             error_kinds,
         }))
+    }
+
+    /// The server's threads and resident memory (KiB) before and once `clients` joined.
+    pub fn memory(clients: u64, threads: (u64, u64), rss_kib: (u64, u64)) -> Option<MemoryUse> {
+        Some(MemoryUse {
+            pid: 1,
+            clients,
+            threads_before: Some(threads.0),
+            threads_connected: Some(threads.1),
+            rss_before_kib: Some(rss_kib.0),
+            rss_connected_kib: Some(rss_kib.1),
+            rss_per_client_kib: Some((rss_kib.1 - rss_kib.0) as f64 / clients as f64),
+            unavailable: None,
+        })
+    }
+
+    /// A chat run of `label`: `joined` of `clients`, `in_flight` lines in flight (none: a
+    /// paced room that started empty), at `rate` deliveries/s.
+    pub fn chat(
+        label: &str,
+        (clients, joined): (u64, u64),
+        in_flight: Option<u64>,
+        rate: f64,
+        cpu: Option<CpuUse>,
+        memory: Option<MemoryUse>,
+    ) -> Entry {
+        let senders = if in_flight.is_some() { 5 } else { 10 };
+        let expected = senders * 10 * joined.saturating_sub(1);
+        Entry::Ran(Results::Chat(ChatResults {
+            label: Some(label.into()),
+            target: "127.0.0.1:1".into(),
+            clients,
+            senders,
+            messages: 10,
+            size: 32,
+            rate: if in_flight.is_some() { 0.0 } else { 1.0 },
+            in_flight,
+            max_in_flight: in_flight.unwrap_or(0),
+            connected: joined,
+            connect_s: 1.0,
+            sent: if joined == clients { senders * 10 } else { 0 },
+            expected: if joined == clients { expected } else { 0 },
+            delivered: if joined == clients { expected } else { 0 },
+            lost: 0,
+            deliveries_per_s: if joined == clients { rate } else { 0.0 },
+            latency: LatencySummary::default(),
+            cut_off: 0,
+            cpu,
+            memory,
+            join_cpu: cpu_of_joins(joined),
+            elapsed_s: if joined == clients { 12.0 } else { 46.0 },
+            partial: joined != clients,
+            errors: 0,
+            error_kinds: ErrorCounts::default(),
+        }))
+    }
+
+    /// What `joined` joins cost the server: quadratic, as a room that announces each one.
+    fn cpu_of_joins(joined: u64) -> Option<CpuUse> {
+        let seconds = (joined * joined) as f64 * 1e-6;
+        let mut use_ = cpu(seconds, joined as f64)?;
+        use_.operation = "join".into();
+        use_.server_system_s = Some(seconds * 0.9);
+        Some(use_)
+    }
+
+    /// The non-blocking lesson's runs: two rounds of the 200-client room for both chat
+    /// servers (poll-chat-server faster with 16 in flight, slower with 1), and the
+    /// 10,000-client room, where chat-server let only 4,000 in before the duration limit.
+    pub fn poll_bench(poll_threads: u64, poll_rss_kib: u64) -> Bench {
+        let mut entries = Vec::new();
+        for _round in 0..2 {
+            entries.extend([
+                chat(CHAT, (200, 200), Some(16), 1.0e6, cpu(0.4, 1e6), None),
+                chat(POLL_CHAT, (200, 200), Some(16), 1.2e6, cpu(0.3, 1e6), None),
+                chat(CHAT, (200, 200), Some(1), 250_000.0, cpu(0.5, 3e5), None),
+                chat(
+                    POLL_CHAT,
+                    (200, 200),
+                    Some(1),
+                    200_000.0,
+                    cpu(0.3, 3e5),
+                    None,
+                ),
+            ]);
+        }
+        entries.extend([
+            chat(
+                CHAT,
+                (10_000, 4_000),
+                None,
+                0.0,
+                None,
+                memory(4_000, (3, 4_003), (3_000, 83_000)),
+            ),
+            chat(
+                POLL_CHAT,
+                (10_000, 10_000),
+                None,
+                100_000.0,
+                cpu(1.5, 1e6),
+                memory(10_000, (3, poll_threads), (3_000, 3_000 + poll_rss_kib)),
+            ),
+        ]);
+        bench(entries)
+    }
+
+    #[test]
+    fn the_one_thread_server_is_judged_against_the_threaded_one() {
+        let b = poll_bench(3, 19_000);
+        let t = poll_chat(&b, 16);
+        assert_eq!(t.verdict, Verdict::Met);
+        assert!((t.checks[0].ratio.expect("ratio") - 1.2).abs() < 1e-9);
+        assert_eq!(t.checks.len(), 1, "CPU is beside the rate, not judged");
+        let Kind::PollChat {
+            cpu_beside, rounds, ..
+        } = &t.kind
+        else {
+            panic!("{:?}", t.kind)
+        };
+        assert!((cpu_beside.ratio.expect("ratio") - 0.75).abs() < 1e-9);
+        assert_eq!(*rounds, 2);
+        let t = poll_chat(&b, 1);
+        assert_eq!(t.verdict, Verdict::Missed);
+        assert_eq!(t.checks[0].miss_percent.map(f64::round), Some(20.0));
+
+        assert_eq!(poll_threads(&b).verdict, Verdict::Met);
+        let t = poll_memory(&b);
+        assert_eq!(t.verdict, Verdict::Met);
+        let Kind::PollMemory { run, threaded, .. } = &t.kind else {
+            panic!("{:?}", t.kind)
+        };
+        assert_eq!(run.as_ref().map(|r| r.connected), Some(10_000));
+        assert_eq!(threaded.as_ref().map(|r| r.connected), Some(4_000));
+        // The big-room target is chat-server's alone.
+        assert_eq!(big_room(&b).verdict, Verdict::NotMeasured);
+    }
+
+    #[test]
+    fn a_thread_per_client_or_too_much_memory_misses() {
+        let b = poll_bench(10_003, 19_000);
+        assert_eq!(poll_threads(&b).verdict, Verdict::Missed);
+        assert_eq!(poll_memory(&b).verdict, Verdict::Met);
+        let b = poll_bench(3, 50_000);
+        assert_eq!(poll_threads(&b).verdict, Verdict::Met);
+        assert_eq!(poll_memory(&b).verdict, Verdict::Missed, "5 KiB per client");
+        // A room where not everyone joined says nothing about 10,000 clients.
+        let mut b = poll_bench(3, 19_000);
+        b.entries.retain(|e| {
+            !matches!(e, Entry::Ran(Results::Chat(r))
+                if r.label.as_deref() == Some(POLL_CHAT) && r.in_flight.is_none())
+        });
+        b.entries.push(chat(
+            POLL_CHAT,
+            (10_000, 9_000),
+            None,
+            0.0,
+            None,
+            memory(9_000, (3, 3), (3_000, 20_000)),
+        ));
+        assert_eq!(poll_threads(&b).verdict, Verdict::Missed);
+        assert_eq!(poll_memory(&b).verdict, Verdict::Missed);
+    }
+
+    #[test]
+    fn the_big_room_not_run_says_why() {
+        let skip = NotRun {
+            mode: "chat".into(),
+            label: POLL_CHAT.into(),
+            connections: Some(HUGE_ROOM),
+            in_flight: None,
+            reason: crate::report::folder::Reason::examples()[1].clone(),
+        };
+        let b = bench(vec![Entry::NotRun(skip.clone())]);
+        for t in [poll_threads(&b), poll_memory(&b)] {
+            assert_eq!(t.verdict, Verdict::NotMeasured);
+            assert_eq!(
+                t.unmeasured,
+                Some(Unmeasured::NotRun { skip: skip.clone() })
+            );
+        }
+        let nothing = bench(Vec::new());
+        assert_eq!(poll_memory(&nothing).unmeasured, Some(Unmeasured::NoRun));
+        assert_eq!(poll_chat(&nothing, 16).verdict, Verdict::NotMeasured);
     }
 
     pub fn bench(entries: Vec<Entry>) -> Bench {

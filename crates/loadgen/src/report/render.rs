@@ -29,11 +29,12 @@ use serde::Serialize;
 
 use super::chart::{self, Series};
 use super::folder::{
-    Bench, Entry, NotRun, PY_CHAT, PY_ECHO, PY_UDP, PerOperation, ServerNote, buffer_of, server,
+    Bench, Entry, NotRun, POLL_CHAT, PY_CHAT, PY_ECHO, PY_UDP, PerOperation, ServerNote, buffer_of,
+    server,
 };
 use super::judge::{LogCost, Target};
 use crate::numbers::{self, thousands};
-use crate::results::{ErrorCounts, LatencySummary, Results, UdpExpect};
+use crate::results::{ChatResults, CpuUse, ErrorCounts, LatencySummary, Results, UdpExpect};
 
 /// The languages of the book, each with its template.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -164,6 +165,11 @@ struct PageData<'a> {
     chat: Vec<Row<'a>>,
     udp: Vec<Row<'a>>,
     log_costs: &'a [LogCost],
+    /// The chat rooms that started empty (each on a server of its own): threads and memory
+    /// per client, both servers.
+    rooms: Vec<RoomRow<'a>>,
+    /// The rooms where not everyone got in before the duration limit, and what joining cost.
+    slow_joins: Vec<SlowJoin<'a>>,
     /// UDP runs that lost datagrams, with the kernel's count of the drops.
     udp_losses: Vec<UdpLoss<'a>>,
     /// What the servers printed on standard error, by mode.
@@ -188,6 +194,43 @@ struct Row<'a> {
     errors: String,
     /// Bulk: the server's read buffer, `64 KiB` (`?` if the label does not say).
     buffer: String,
+}
+
+/// One room of the threads-and-memory table; the cells that read the same in every language
+/// are made here.
+#[derive(Serialize)]
+struct RoomRow<'a> {
+    label: &'a str,
+    run: &'a ChatResults,
+    /// `3 → 10,003`, or `—` without a reading.
+    threads: String,
+    /// `3.1 → 196.2 MiB`, or `—`.
+    rss: String,
+    /// `19.8 KiB`, or `—`.
+    per_client: String,
+    /// The server's CPU per 1,000 joins (`cpu_time`), or `—`.
+    join_cpu: String,
+
+    /// The server's CPU per 1,000 deliveries, or `—`.
+    cpu: String,
+}
+
+/// A room where not everyone joined in time: what the joins cost the server.
+#[derive(Serialize)]
+struct SlowJoin<'a> {
+    label: &'a str,
+    clients: u64,
+    connected: u64,
+    elapsed_s: f64,
+    /// CPU seconds for all the joins, and the share that was system time, if measured.
+    join_cpu_s: Option<f64>,
+    system_percent: Option<f64>,
+    /// Join notices the room sent for the clients that got in: each newcomer is announced to
+    /// everyone already there, so n(n − 1)/2 of them.
+    notices: u64,
+    /// The one-thread server in a room of the same size: its CPU for all its joins.
+    poll_connected: Option<u64>,
+    poll_join_cpu_s: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -241,6 +284,8 @@ fn page_data<'a>(
         chat: rows(bench, "chat"),
         udp: rows(bench, "udp"),
         log_costs,
+        rooms: room_rows(bench),
+        slow_joins: slow_joins(bench),
         udp_losses: bench
             .udp()
             .filter(|r| r.lost > 0)
@@ -279,6 +324,77 @@ fn page_data<'a>(
             })
             .collect(),
     }
+}
+
+/// The rooms that started empty: the chat runs without `--in-flight`, in the order they ran.
+fn fresh_rooms(bench: &Bench) -> impl Iterator<Item = &ChatResults> {
+    bench.chat().filter(|r| r.in_flight.is_none())
+}
+
+/// CPU per 1,000 operations, as a cell: `—` if not measured or shorter than a clock tick.
+fn per_1000_cell(cpu: Option<&CpuUse>) -> String {
+    cpu.filter(|cpu| cpu.server_s.is_some_and(|s| s > 0.0))
+        .and_then(|cpu| cpu.server_per_1000_s)
+        .map_or("—".into(), numbers::cpu_time)
+}
+
+fn room_rows(bench: &Bench) -> Vec<RoomRow<'_>> {
+    fresh_rooms(bench)
+        .map(|r| {
+            let memory = r.memory.clone().unwrap_or_default();
+            let pair = |before: Option<u64>, with: Option<u64>, show: &dyn Fn(u64) -> String| {
+                before
+                    .zip(with)
+                    .map_or("—".into(), |(b, w)| format!("{} → {}", show(b), show(w)))
+            };
+            RoomRow {
+                label: r.label.as_deref().unwrap_or("chat-server"),
+                run: r,
+                threads: pair(memory.threads_before, memory.threads_connected, &thousands),
+                rss: pair(memory.rss_before_kib, memory.rss_connected_kib, &|kib| {
+                    format!("{:.1}", kib as f64 / 1024.0)
+                }) + if memory.rss_connected_kib.is_some() {
+                    " MiB"
+                } else {
+                    ""
+                },
+                per_client: memory
+                    .rss_per_client_kib
+                    .map_or("—".into(), |kib| format!("{kib:.1} KiB")),
+                join_cpu: per_1000_cell(r.join_cpu.as_ref()),
+
+                cpu: per_1000_cell(r.cpu.as_ref()),
+            }
+        })
+        .collect()
+}
+
+fn slow_joins(bench: &Bench) -> Vec<SlowJoin<'_>> {
+    fresh_rooms(bench)
+        .filter(|r| r.connected < r.clients)
+        .map(|r| {
+            let poll = fresh_rooms(bench).find(|p| {
+                p.label.as_deref() == Some(POLL_CHAT) && p.clients == r.clients && p.connected > 0
+            });
+            let join_cpu_s = |r: &ChatResults| r.join_cpu.as_ref().and_then(|cpu| cpu.server_s);
+
+            let system_percent = r.join_cpu.as_ref().and_then(|cpu| {
+                let (all, system) = (cpu.server_s?, cpu.server_system_s?);
+                (all > 0.0).then(|| system / all * 100.0)
+            });
+            SlowJoin {
+                label: r.label.as_deref().unwrap_or("chat-server"),
+                clients: r.clients,
+                connected: r.connected,
+                elapsed_s: r.elapsed_s,
+                join_cpu_s: join_cpu_s(r),
+                system_percent,
+                notices: r.connected * r.connected.saturating_sub(1) / 2,
+                poll_connected: poll.map(|p| p.connected),
+                poll_join_cpu_s: poll.and_then(join_cpu_s),
+            }
+        })
+        .collect()
 }
 
 /// The rows of `mode`'s table, in the order the scenarios ran.
@@ -702,6 +818,76 @@ mod tests {
     }
 
     #[test]
+    fn the_non_blocking_rooms_read_the_same_in_both_languages() {
+        let b = fixtures::poll_bench(3, 19_000);
+        let targets = judge::targets(&b);
+        let say_target = |lang, name, kind: &str| {
+            let target = targets
+                .iter()
+                .find(|t| serde_json::to_value(t).expect("json")["kind"] == kind)
+                .expect("target");
+            say(lang, name, &[data(target)]).expect("words")
+        };
+        assert_eq!(
+            say_target(Lang::En, "measured", "poll_chat"),
+            "deliveries/s: 1.20× chat-server (target ≥ 1.0×, rounds 1.20–1.20×) ✓; \
+             CPU per delivery: 0.75× chat-server (rounds 0.75–0.75×), not judged"
+        );
+        assert_eq!(
+            say_target(Lang::Zh, "measured", "poll_chat"),
+            "每秒送达：chat-server 的 1.20 倍（目标 ≥ 1.0 倍，各轮 1.20–1.20 倍）✓；\
+             每次送达的 CPU：chat-server 的 0.75 倍（各轮 0.75–0.75 倍），仅供参考，不作评判"
+        );
+        assert_eq!(
+            say_target(Lang::En, "measured", "poll_threads"),
+            "3 threads before, 3 threads with 10,000 clients \
+             (`chat-server`: 4,003 threads with 4,000 clients)"
+        );
+        assert_eq!(
+            say_target(Lang::Zh, "measured", "poll_memory"),
+            "每个客户端 1.9 KiB，加入 10,000 个（`chat-server`：每个客户端 20.0 KiB，加入 4,000 个）"
+        );
+        let why = say_target(Lang::En, "why", "poll_memory");
+        assert!(
+            why.contains("21.5 MiB resident for all 10,000")
+                && why.contains("`chat-server` grew by 20.0 KiB per client"),
+            "{why}"
+        );
+
+        let en = page(&b, Lang::En).page;
+        assert!(
+            en.contains(
+                "| `poll-chat-server --quiet` | 10,000 | 3 → 3 | 2.9 → 21.5 MiB | 1.9 KiB | \
+                 10.0 s | 100,000 | 1.50 ms |"
+            ),
+            "{en}"
+        );
+        assert!(
+            en.contains("| `chat-server --quiet` | 10,000 (4,000 joined) | 3 → 4,003 | 2.9 → 81.1 MiB | 20.0 KiB | 4.00 s | 0 (partial) | — |"),
+            "{en}"
+        );
+        assert!(
+            en.contains(
+                "**`chat-server --quiet` let in 4,000 of 10,000 clients** before the run's \
+                 duration limit (46 s in all), and spent 16.0 s of CPU on those joins, 90% of \
+                 it in the kernel. Each newcomer is announced to everyone already in the room: \
+                 4,000 clients make 7,998,000 notices."
+            ) && en.contains("all 10,000 of its clients joined, for 100 s of CPU."),
+            "{en}"
+        );
+        let zh = page(&b, Lang::Zh).page;
+        assert!(
+            zh.contains("| `chat-server --quiet` | 10,000（加入 4,000） | 3 → 4,003 |")
+                && zh.contains("**`chat-server --quiet` 在运行达到时长上限之前只让 10,000 个客户端中的 4,000 个加入**")
+                && zh.contains("## 非阻塞：一个线程服务所有客户端"),
+            "{zh}"
+        );
+        // The chat table's paragraph links to the section, in each language.
+        assert!(en.contains("](#non-blocking-one-thread-for-every-client)"));
+        assert!(zh.contains("](#非阻塞一个线程服务所有客户端)"));
+    }
+
+    #[test]
     fn pages_link_each_other_and_their_charts() {
         let b = fixtures::bench(vec![
             fixtures::echo("echo-server", 1, 30_000.0, 0),
@@ -758,7 +944,14 @@ mod tests {
             machine: crate::report::folder::fields("quick=yes\n"),
             ..fixtures::bench(Vec::new())
         };
-        for bench in [fixtures::bench(Vec::new()), quick, broken] {
+        let missed = fixtures::poll_bench(10_003, 50_000);
+        for bench in [
+            fixtures::bench(Vec::new()),
+            quick,
+            broken,
+            fixtures::poll_bench(3, 19_000),
+            missed,
+        ] {
             for lang in Lang::ALL {
                 let pages = page(&bench, lang);
                 assert!(pages.page.ends_with("```\n"), "{lang:?}");
