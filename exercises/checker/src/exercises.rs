@@ -6,6 +6,8 @@
 //! `ex-1-2-<slug>`), in `solutions/` (package `sol-1-2-<slug>`) and, once a student starts
 //! it, in the work folder (`work/1-2-<slug>`, the starter's package under the same name).
 
+use crate::lesson6;
+use crate::lesson9;
 use crate::report::Check;
 use crate::{lesson1, lesson2, lesson3, lesson4, lesson5, lesson8};
 
@@ -37,8 +39,12 @@ pub const EXERCISES: &[Exercise] = &[
     Exercise { id: "4.2", folder: "4-2-numbered-answers", title: "A UDP client that numbers its datagrams and takes only the answer to each", lesson: 4, checks: lesson4::NUMBERED_ANSWERS },
     Exercise { id: "5.1", folder: "5-1-private-message", title: "A chat room with private messages: /msg NAME text", lesson: 5, checks: lesson5::PRIVATE_MESSAGE },
     Exercise { id: "5.2", folder: "5-2-flood-control", title: "A chat room with flood control: --rate lines a second for each member", lesson: 5, checks: lesson5::FLOOD_CONTROL },
+    Exercise { id: "6.1", folder: "6-1-idle-timeout", title: "A one-thread echo server that closes a client who sends nothing for --idle seconds", lesson: 6, checks: lesson6::IDLE_TIMEOUT },
+    Exercise { id: "6.2", folder: "6-2-write-buffer", title: "A one-thread echo server that keeps what the kernel could not take yet and sends it when the socket is writable", lesson: 6, checks: lesson6::WRITE_BUFFER },
     Exercise { id: "8.1", folder: "8-1-length-prefix", title: "A length-prefix server that reads whole messages and refuses a header that announces too much", lesson: 8, checks: lesson8::LENGTH_PREFIX },
     Exercise { id: "8.2", folder: "8-2-line-limit", title: "A line server that refuses an over-long line without holding it", lesson: 8, checks: lesson8::LINE_LIMIT },
+    Exercise { id: "9.1", folder: "9-1-verify-server", title: "A TLS client that trusts only its --ca and checks the server's name", lesson: 9, checks: lesson9::VERIFY_SERVER },
+    Exercise { id: "9.2", folder: "9-2-allow-list", title: "A TLS echo server that serves only the addresses of its --allow CIDR blocks", lesson: 9, checks: lesson9::ALLOW_LIST },
 ];
 
 /// The exercise with this id.
