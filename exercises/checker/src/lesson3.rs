@@ -2,14 +2,11 @@
 //! with the size and a checksum of what it received; 3.2 is a client that ends its message
 //! with `shutdown(Write)` and still reads the answer.
 
-use std::io::ErrorKind;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
-use std::thread;
-use std::time::{Duration, Instant};
 
-use crate::net::{ANSWER, Conn, Ending, QUIET};
-use crate::program::{EXIT, Program, STARTUP, describe_exit};
+use crate::net::{ANSWER, Conn, Ending, QUIET, accept_client};
+use crate::program::{EXIT, Program, describe_exit};
 use crate::report::{Check, Problem, first_difference, show};
 
 pub const COUNT_AND_CHECKSUM: &[Check] = &[
@@ -173,47 +170,8 @@ fn start_client(program: &Path, args: &[&str]) -> Result<(Program, Conn), Proble
     let mut all = vec!["--host", "127.0.0.1", "--port", &port];
     all.extend_from_slice(args);
     let mut client = Program::start(program, &all)?;
-    let stream = accept(&listener, &mut client)?;
+    let stream = accept_client(&listener, &mut client, None)?;
     Ok((client, Conn::from(stream)))
-}
-
-/// Waits for the client's connection, or for the client to give up.
-fn accept(listener: &TcpListener, client: &mut Program) -> Result<TcpStream, Problem> {
-    /// How often to look for the connection: polling for an event, not synchronising.
-    const POLL: Duration = Duration::from_millis(10);
-    let deadline = Instant::now() + STARTUP;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).map_err(|error| {
-                    Problem::new(format!(
-                        "cannot use the connection: {}",
-                        common::describe(&error)
-                    ))
-                })?;
-                return Ok(stream);
-            }
-            Err(error) if error.kind() == ErrorKind::WouldBlock => {}
-            Err(error) => {
-                return Err(Problem::new(format!(
-                    "the checker cannot accept: {}",
-                    common::describe(&error)
-                )));
-            }
-        }
-        if client.exited() {
-            let problem = Problem::new("the client exited without connecting");
-            return Err(client.explain(problem));
-        }
-        if Instant::now() > deadline {
-            let problem = Problem::new(format!(
-                "the client did not connect within {} s",
-                STARTUP.as_secs()
-            ));
-            return Err(client.explain(problem));
-        }
-        thread::sleep(POLL);
-    }
 }
 
 /// 3.2: checks that exactly `message` arrived and then the end of the stream.

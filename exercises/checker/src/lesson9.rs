@@ -24,8 +24,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -34,7 +33,7 @@ use socket2::{Domain, Socket, Type};
 use testkit::TempDir;
 use testkit::tls::{TestCa, Validity};
 
-use crate::net::{ANSWER, QUIET};
+use crate::net::{ANSWER, QUIET, accept_client};
 use crate::program::{EXIT, Program, STARTUP, describe_exit};
 use crate::report::{Check, Problem, show};
 
@@ -234,7 +233,11 @@ fn run_client(
     ];
     args.extend_from_slice(extra);
     let mut client = Program::start(program, &args)?;
-    let stream = accept(&listener, &mut client)?;
+    let stream = accept_client(
+        &listener,
+        &mut client,
+        Some("it should connect first, then shake hands: read the error line above"),
+    )?;
     let served = serve(stream, cert.config());
     let exit = client.wait_for_exit(EXIT)?;
     Ok(ClientRun {
@@ -244,46 +247,6 @@ fn run_client(
         client,
         served,
     })
-}
-
-/// Waits for the client's connection, or for the client to give up.
-fn accept(listener: &TcpListener, client: &mut Program) -> Result<TcpStream, Problem> {
-    /// How often to look for the connection: polling for an event, not synchronising.
-    const POLL: Duration = Duration::from_millis(10);
-    let deadline = Instant::now() + STARTUP;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).map_err(|error| {
-                    Problem::new(format!(
-                        "cannot use the connection: {}",
-                        common::describe(&error)
-                    ))
-                })?;
-                return Ok(stream);
-            }
-            Err(error) if error.kind() == ErrorKind::WouldBlock => {}
-            Err(error) => {
-                return Err(Problem::new(format!(
-                    "the checker cannot accept: {}",
-                    common::describe(&error)
-                )));
-            }
-        }
-        if client.exited() {
-            let problem = Problem::new("the client exited without connecting")
-                .hint("it should connect first, then shake hands: read the error line above");
-            return Err(client.explain(problem));
-        }
-        if Instant::now() > deadline {
-            let problem = Problem::new(format!(
-                "the client did not connect within {} s",
-                STARTUP.as_secs()
-            ));
-            return Err(client.explain(problem));
-        }
-        thread::sleep(POLL);
-    }
 }
 
 /// The checker's server, for one client: the handshake, then an echo of what arrives until
@@ -887,6 +850,8 @@ fn bad_blocks(program: &Path) -> Result<(), Problem> {
 
 #[cfg(test)]
 mod tests {
+    use std::thread;
+
     use super::*;
 
     /// The checker's certificates are what its checks say they are.

@@ -2,9 +2,11 @@
 //! (or did not) can be described to a student.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::program::{Program, STARTUP};
 use crate::report::{Problem, show};
 
 /// How long a working program may take to answer. Over this machine's loopback a working
@@ -195,5 +197,53 @@ impl From<TcpStream> for Conn {
             stream,
             pending: Vec::new(),
         }
+    }
+}
+
+/// For the checks where the student's program is the client: waits on `listener` (which must
+/// be non-blocking) for its connection, or for it to give up (exit, or no connection within
+/// `STARTUP`). `exited_hint`, if given, is the hint for a client that exited first.
+pub fn accept_client(
+    listener: &TcpListener,
+    client: &mut Program,
+    exited_hint: Option<&str>,
+) -> Result<TcpStream, Problem> {
+    /// How often to look for the connection: polling for an event, not synchronising.
+    const POLL: Duration = Duration::from_millis(10);
+    let deadline = Instant::now() + STARTUP;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).map_err(|error| {
+                    Problem::new(format!(
+                        "cannot use the connection: {}",
+                        common::describe(&error)
+                    ))
+                })?;
+                return Ok(stream);
+            }
+            Err(error) if error.kind() == ErrorKind::WouldBlock => {}
+            Err(error) => {
+                return Err(Problem::new(format!(
+                    "the checker cannot accept: {}",
+                    common::describe(&error)
+                )));
+            }
+        }
+        if client.exited() {
+            let mut problem = Problem::new("the client exited without connecting");
+            if let Some(hint) = exited_hint {
+                problem = problem.hint(hint);
+            }
+            return Err(client.explain(problem));
+        }
+        if Instant::now() > deadline {
+            let problem = Problem::new(format!(
+                "the client did not connect within {} s",
+                STARTUP.as_secs()
+            ));
+            return Err(client.explain(problem));
+        }
+        thread::sleep(POLL);
     }
 }
