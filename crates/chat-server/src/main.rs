@@ -45,31 +45,8 @@ struct Args {
     #[command(flatten)]
     listen: HostPort<DEFAULT_PORT>,
 
-    /// The first line every client gets
-    #[arg(long, default_value = chat::WELCOME)]
-    welcome: String,
-
-    /// The longest line a client may send, in bytes
-    #[arg(long, default_value_t = chat::MAX_LINE as u32, value_parser = clap::value_parser!(u32).range(1..=1024 * 1024))]
-    max_line: u32,
-
-    /// The most clients in the room at once; the next one is refused
-    #[arg(long, default_value_t = chat::MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
-    max_clients: u32,
-
-    /// Seconds a member may take nothing while lines wait for it, before it is cut off
-    #[arg(long, value_name = "SECONDS", default_value = chat::STUCK_AFTER, value_parser = common::parse_seconds)]
-    stuck_after: Duration,
-
-    /// Seconds of silence that end a message sent without a newline, as the tutorial's
-    /// client sends them
-    #[arg(long, value_name = "SECONDS", default_value = chat::PAUSE, value_parser = common::parse_seconds)]
-    pause: Duration,
-
-    /// No line per message received (joins, leaves, cut-offs and errors still print), e.g.
-    /// for a benchmark
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    room: chat::RoomOptions,
 }
 
 fn main() -> ExitCode {
@@ -100,10 +77,10 @@ fn serve(args: &Args) -> Result<(), Failure> {
 
     // ANCHOR: accept
     let limits = Limits {
-        max_clients: args.max_clients as usize,
-        stuck_after: args.stuck_after,
+        max_clients: args.room.max_clients as usize,
+        stuck_after: args.room.stuck_after,
     };
-    let room = Room::new(args.welcome.clone(), limits);
+    let room = Room::new(args.room.welcome.clone(), limits);
     // A channel nobody sends on: each client thread holds a sender, and `recv` on `all_left`
     // returns once every sender is dropped, that is when every client thread has ended.
     let (still_here, all_left) = mpsc::channel::<()>();
@@ -177,8 +154,8 @@ fn refuse(stream: &TcpStream, peer: SocketAddr, refused: Refused, max_clients: u
 /// pause: the tutorial's client sends no `\n`.
 fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
     room.announce_arrival(id);
-    let max_line = args.max_line as usize;
-    let mut lines = MessageReader::with_pause(stream, max_line, args.pause);
+    let max_line = args.room.max_line as usize;
+    let mut lines = MessageReader::with_pause(stream, max_line, args.room.pause);
     let mut line = Vec::new();
     // Lines that arrived in one read (a paste, a script) go to the room as one batch: one
     // look at who is here, one write per member, instead of one per line.
@@ -190,7 +167,7 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
             // its user type again: it gets its own line back, as the tutorial's server did.
             Ok(Received::Paused) => true,
             Ok(Received::TooLong) => {
-                say(room, id, &mut batch, false, args.quiet); // what came before it first
+                say(room, id, &mut batch, false, args.room.quiet); // what came before it first
                 if let Some(name) = room.answer(id, &chat::too_long(max_line)) {
                     common::log!(
                         "received from {name}: a line longer than {max_line} bytes, refused"
@@ -203,16 +180,16 @@ fn read_lines(stream: &TcpStream, id: u64, room: &Room, args: &Args) {
         };
         let text = chat::printable(&line);
         if let Some(command) = Command::parse(&text) {
-            say(room, id, &mut batch, false, args.quiet); // what came before the command first
+            say(room, id, &mut batch, false, args.room.quiet); // what came before the command first
             obey(room, id, command);
         } else if !text.is_empty() {
             batch.push(text);
         }
         if paused || !lines.has_line() {
-            say(room, id, &mut batch, paused, args.quiet);
+            say(room, id, &mut batch, paused, args.room.quiet);
         }
     };
-    say(room, id, &mut batch, false, args.quiet);
+    say(room, id, &mut batch, false, args.room.quiet);
     if let Some(name) = room.leave(id) {
         match why {
             None => common::log!("client {name} left"),

@@ -42,6 +42,37 @@ pub const MAX_NAME_CHARS: usize = 24;
 pub const RESERVED_NAME: &str = "server";
 // ANCHOR_END: defaults
 
+/// The room's options, the same for both servers: add them to a server's arguments with
+/// `#[command(flatten)]`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RoomOptions {
+    /// The first line every client gets
+    #[arg(long, default_value = WELCOME)]
+    pub welcome: String,
+
+    /// The longest line a client may send, in bytes
+    #[arg(long, default_value_t = MAX_LINE as u32, value_parser = clap::value_parser!(u32).range(1..=1024 * 1024))]
+    pub max_line: u32,
+
+    /// The most clients in the room at once; the next one is refused
+    #[arg(long, default_value_t = MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_clients: u32,
+
+    /// Seconds a member may take nothing while lines wait for it, before it is cut off
+    #[arg(long, value_name = "SECONDS", default_value = STUCK_AFTER, value_parser = crate::parse_seconds)]
+    pub stuck_after: std::time::Duration,
+
+    /// Seconds of silence that end a message sent without a newline, as the tutorial's
+    /// client sends them
+    #[arg(long, value_name = "SECONDS", default_value = PAUSE, value_parser = crate::parse_seconds)]
+    pub pause: std::time::Duration,
+
+    /// No line per message received (joins, leaves, cut-offs and errors still print), e.g.
+    /// for a benchmark
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 // ANCHOR: lines
 /// The first two lines a member gets: the welcome, and the name the room gave it (its
 /// address, until it picks one).

@@ -98,32 +98,8 @@ struct Args {
     #[command(flatten)]
     listen: HostPort<DEFAULT_PORT>,
 
-    /// The first line every client gets
-    #[arg(long, default_value = chat::WELCOME)]
-    welcome: String,
-
-    /// The longest line a client may send, in bytes
-    #[arg(long, default_value_t = chat::MAX_LINE as u32, value_parser = clap::value_parser!(u32).range(1..=1024 * 1024))]
-    max_line: u32,
-
-    /// The most clients in the room at once; the next one is refused
-    #[arg(long, default_value_t = chat::MAX_CLIENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
-    max_clients: u32,
-
-    /// Seconds a member may take nothing while the room waits for it (its buffer is over the
-    /// high-water mark), before it is cut off
-    #[arg(long, value_name = "SECONDS", default_value = chat::STUCK_AFTER, value_parser = common::parse_seconds)]
-    stuck_after: Duration,
-
-    /// Seconds of silence that end a message sent without a newline, as the tutorial's
-    /// client sends them
-    #[arg(long, value_name = "SECONDS", default_value = chat::PAUSE, value_parser = common::parse_seconds)]
-    pause: Duration,
-
-    /// No line per message received (joins, leaves, cut-offs and errors still print), e.g.
-    /// for a benchmark
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    room: chat::RoomOptions,
 }
 
 fn main() -> ExitCode {
@@ -365,7 +341,7 @@ impl<'a> Room<'a> {
 
     /// Lets a new client in, unless the room is full, and tells the others.
     fn join(&mut self, mut stream: TcpStream, peer: SocketAddr) {
-        let max_clients = self.args.max_clients as usize;
+        let max_clients = self.args.room.max_clients as usize;
         if self.members.len() >= max_clients {
             let why = Refused::Full.why(max_clients);
             common::log!("refused {peer}: {why}");
@@ -398,7 +374,10 @@ impl<'a> Room<'a> {
             leaving: false,
         };
         self.members.insert(client, member);
-        self.send(To::Only(client), &chat::greeting(&self.args.welcome, &name));
+        self.send(
+            To::Only(client),
+            &chat::greeting(&self.args.room.welcome, &name),
+        );
         self.send(To::AllBut(client), &chat::joined(&name));
     }
     // ANCHOR_END: accept
@@ -424,7 +403,7 @@ impl<'a> Room<'a> {
     /// One turn of `client`: the messages already received, then reads until `WouldBlock`,
     /// until the room is over the mark, or until the client had its share.
     fn take_input(&mut self, client: Token) {
-        let max_line = self.args.max_line as usize;
+        let max_line = self.args.room.max_line as usize;
         for _ in 0..READS_PER_TURN {
             if !self.handle_messages(client) {
                 break; // the room is over the mark, or the client is gone
@@ -481,7 +460,7 @@ impl<'a> Room<'a> {
     /// Hands `client`'s whole messages to the room, one by one, while the room takes more.
     /// False if it had to stop (the room is over the mark) or the client is gone.
     fn handle_messages(&mut self, client: Token) -> bool {
-        let max_line = self.args.max_line as usize;
+        let max_line = self.args.room.max_line as usize;
         loop {
             if !self.reading() {
                 return false;
@@ -523,7 +502,7 @@ impl<'a> Room<'a> {
             return;
         };
         let due = (member.inbox.half_received() && !member.unread)
-            .then(|| member.heard_at + self.args.pause);
+            .then(|| member.heard_at + self.args.room.pause);
         if due == member.pause_ends {
             return;
         }
@@ -546,7 +525,7 @@ impl<'a> Room<'a> {
         if self.stopping.is_some() {
             return; // after Ctrl-C, what clients send is read and dropped
         }
-        let max_line = self.args.max_line as usize;
+        let max_line = self.args.room.max_line as usize;
         if message == Message::TooLong {
             common::log!("received from {name}: a line longer than {max_line} bytes, refused");
             self.send(To::Only(client), &chat::too_long(max_line));
@@ -564,7 +543,7 @@ impl<'a> Room<'a> {
             }
             None if text.is_empty() => {}
             None => {
-                if !self.args.quiet {
+                if !self.args.room.quiet {
                     common::log!("received from {name}: {}", common::preview(text.as_bytes()));
                 }
                 let to = match message {
@@ -730,7 +709,7 @@ impl<'a> Room<'a> {
     /// When the soonest member over the mark has taken nothing for `--stuck-after`.
     fn stuck_deadline(&self) -> Option<Instant> {
         let since = self.over_the_mark.values().min()?;
-        Some(*since + self.args.stuck_after)
+        Some(*since + self.args.room.stuck_after)
     }
 
     /// Tries to write to every member over the mark, every `PROBE_EVERY`: a write that goes
@@ -756,7 +735,7 @@ impl<'a> Room<'a> {
         if self.stopping.is_some() {
             return; // the grace after Ctrl-C has its own deadline
         }
-        let waited = self.args.stuck_after;
+        let waited = self.args.room.stuck_after;
         let stuck: Vec<(Token, String)> = self
             .over_the_mark
             .iter()
