@@ -1106,15 +1106,30 @@ fn every_path_named_exists() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
-/// The workspace's programs: the packages under `crates/` with a `src/main.rs`.
-fn programs() -> Vec<String> {
-    let mut found: Vec<String> = fs::read_dir(workspace_root().join("crates"))
-        .expect("crates")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|package| package.join("src/main.rs").is_file())
-        .filter_map(|package| Some(package.file_name()?.to_string_lossy().into_owned()))
-        .collect();
-    found.sort();
+/// The workspace's programs, each with its package: the packages under `crates/` with a
+/// `src/main.rs` (the program has the package's name), and their other binaries,
+/// `src/bin/NAME.rs` (`cargo run -p PACKAGE --bin NAME`).
+fn programs() -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    for entry in fs::read_dir(workspace_root().join("crates")).expect("crates") {
+        let package = entry.expect("entry").path();
+        let Some(name) = package
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+        else {
+            continue;
+        };
+        if package.join("src/main.rs").is_file() {
+            found.insert(name.clone(), name.clone());
+        }
+        for bin in fs::read_dir(package.join("src/bin")).into_iter().flatten() {
+            let bin = bin.expect("entry").path();
+            if bin.extension().is_some_and(|ext| ext == "rs") {
+                let stem = bin.file_stem().expect("a file name").to_string_lossy();
+                found.insert(stem.into_owned(), name.clone());
+            }
+        }
+    }
     found
 }
 
@@ -1136,7 +1151,8 @@ struct FlagMention {
 
 /// Every `--flag` a text writes after a program's name. A command ends at the end of its line
 /// or code span, at `|`, `;` or `&`. After `cargo run -p NAME`, only what follows the lone `--`
-/// is the program's (`--release` before it is cargo's).
+/// is the program's (`--release` before it is cargo's), and the program is the one `--bin`
+/// names there, if it names one.
 fn flag_mentions(text: &str, programs: &[String]) -> Vec<FlagMention> {
     let mut found = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -1148,9 +1164,23 @@ fn flag_mentions(text: &str, programs: &[String]) -> Vec<FlagMention> {
                     continue;
                 };
                 let through_cargo = at > 0 && matches!(words[at - 1], "-p" | "--package");
+                let mut program = program;
                 let mut rest = words[at + 1..].iter().peekable();
-                if through_cargo && !rest.any(|w| *w == "--") {
-                    continue;
+                if through_cargo {
+                    let cargos: Vec<&str> =
+                        rest.by_ref().take_while(|w| **w != "--").copied().collect();
+                    if cargos.len() == words.len() - at - 1 {
+                        continue; // no lone `--`: nothing is the program's
+                    }
+                    let bin = cargos
+                        .windows(2)
+                        .find(|pair| pair[0] == "--bin")
+                        .map(|pair| pair[1]);
+                    if let Some(bin) =
+                        bin.and_then(|bin| programs.iter().find(|p| p.as_str() == bin))
+                    {
+                        program = bin;
+                    }
                 }
                 let subcommand = rest
                     .peek()
@@ -1195,7 +1225,8 @@ fn subcommands(help: &str) -> BTreeSet<String> {
 
 #[test]
 fn every_flag_written_after_a_program_is_in_its_help() {
-    let programs = programs();
+    let packages = programs();
+    let programs: Vec<String> = packages.keys().cloned().collect();
     let mut mentions = Vec::new();
     for page in pages() {
         let text = fs::read_to_string(&page).expect("read page");
@@ -1209,16 +1240,24 @@ fn every_flag_written_after_a_program_is_in_its_help() {
         helps
             .entry(command.clone())
             .or_insert_with(|| {
-                let mut args: Vec<&str> = command[1..].iter().map(String::as_str).collect();
-                args.push("--help");
-                let shown = testkit::run(&command[0], &args, b"");
-                assert_eq!(
-                    shown.code(),
-                    Some(0),
+                // Built by its package; a second binary sits beside the package's own.
+                let package = testkit::binary(&packages[&command[0]]);
+                let path = package.with_file_name(format!(
+                    "{}{}",
+                    command[0],
+                    std::env::consts::EXE_SUFFIX
+                ));
+                let shown = std::process::Command::new(&path)
+                    .args(&command[1..])
+                    .arg("--help")
+                    .output()
+                    .unwrap_or_else(|error| panic!("run {}: {error}", path.display()));
+                assert!(
+                    shown.status.success(),
                     "{} --help: {shown:?}",
                     command.join(" ")
                 );
-                shown.stdout
+                String::from_utf8_lossy(&shown.stdout).into_owned()
             })
             .clone()
     };
@@ -1320,6 +1359,11 @@ fn flags_are_found_beside_their_program_and_checked_against_help() {
             (4, "echo-client", "--host"),
         ]
     );
+    let through_bin = flag_mentions(
+        "`cargo run -p echo-server --bin echo-client -- --host ::1`",
+        &programs,
+    );
+    assert_eq!(through_bin[0].program, "echo-client");
     let with_subcommand = flag_mentions("`cargo run -p echo-server -- chat --port 0`", &programs);
     assert_eq!(with_subcommand[0].subcommand.as_deref(), Some("chat"));
     let top = "Usage: x <COMMAND>\n\nCommands:\n  echo  Round trips\n  chat  Fan-out\n\nOptions:\n  -h, --help\n";
