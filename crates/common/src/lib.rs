@@ -15,7 +15,8 @@
 //!   size limit;
 //! - [`send_all`] and [`recv_exact`]: the send and receive loops of tutorial 000, spelled out;
 //! - [`ports`]: every lesson's default port, and which tutorial uses it;
-//! - with the `async` feature, `ctrl_c_from_now`: Ctrl-C and SIGTERM for tokio programs.
+//! - with the `async` feature, `ctrl_c_from_now`: Ctrl-C and SIGTERM for tokio programs;
+//! - with the `tls` feature, `tls`: the TLS lesson's certificate files, read from PEM.
 //!
 //! The socket calls a lesson teaches (`bind`, `listen`, `accept`, `connect`, `read`, `write`,
 //! `shutdown`, `close`) are never hidden in here: they stay in each lesson's `main.rs`.
@@ -33,6 +34,8 @@ mod loops;
 pub mod ports;
 mod preview;
 mod shutdown;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 #[cfg(feature = "async")]
 pub use async_ctrl_c::ctrl_c_from_now;

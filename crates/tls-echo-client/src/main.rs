@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use common::tls::{load_certs, load_key};
 use common::{Failure, Prompt, ServerAt, exit_code};
-use rustls::pki_types::pem::{self, PemObject};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use rustls::{AlertDescription, ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 /// The lesson's port: 9443, the usual stand-in for HTTPS's 443.
@@ -115,7 +115,10 @@ fn run(args: &Args) -> Result<(), Failure> {
     let config = ClientConfig::builder().with_root_certificates(roots);
     let config = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => config
-            .with_client_auth_cert(load_certs(cert, "the client certificate")?, load_key(key)?)
+            .with_client_auth_cert(
+                load_certs(cert, "the client certificate")?,
+                load_key(key, "the client's private key")?,
+            )
             .map_err(|error| bad_file(key, &error))?,
         _ => config.with_no_client_auth(),
     };
@@ -402,47 +405,6 @@ fn days_ago(seconds: u64) -> String {
 /// from `read`, `write` and `complete_io` as an `io::Error` of kind `InvalidData`.
 fn tls_error(error: &io::Error) -> Option<&rustls::Error> {
     error.get_ref()?.downcast_ref::<rustls::Error>()
-}
-
-/// Reads the certificates in a PEM file (Python reads them inside `create_default_context`).
-fn load_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, Failure> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|error| cannot_read(path, what, error))?;
-    if certs.is_empty() {
-        return Err(cannot_read(path, what, pem::Error::NoItemsFound));
-    }
-    Ok(certs)
-}
-
-/// Reads the private key in a PEM file.
-fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, Failure> {
-    PrivateKeyDer::from_pem_file(path)
-        .map_err(|error| cannot_read(path, "the client's private key", error))
-}
-
-/// A certificate or key file that cannot be used. A missing file in `certs/` most likely
-/// means the certificates were never made: the hint is the command that makes them.
-fn cannot_read(path: &Path, what: &str, error: pem::Error) -> Failure {
-    let why = match &error {
-        pem::Error::Io(error) => common::describe(error),
-        pem::Error::NoItemsFound => "no PEM block of that kind in it".into(),
-        other => format!("not a PEM file ({other})"),
-    };
-    let missing =
-        matches!(&error, pem::Error::Io(error) if error.kind() == io::ErrorKind::NotFound);
-    let hint = if missing && path.starts_with("certs") {
-        "make the certificates first: cargo run -p tls-echo-server -- --make-certs"
-    } else if missing {
-        "check the file name"
-    } else {
-        "give a PEM file as tls-echo-server --make-certs writes them"
-    };
-    Failure::custom(
-        format!("cannot read {what} {}: {why}", path.display()),
-        Some(hint.into()),
-        TLS_FAILED,
-    )
 }
 
 /// A PEM file that was read but cannot be used (a key that is not the certificate's ...).

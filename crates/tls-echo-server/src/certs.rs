@@ -26,17 +26,8 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
-/// Where `--make-certs` writes, and where the server and the client look by default: a
-/// folder in the current directory (the workspace, with `cargo run`). Git ignores it: private
-/// keys do not belong in a repository.
-pub const DIR: &str = "certs";
-
-/// The files, named as the issue and the lesson page name them.
-pub const CA: &str = "ca.pem";
-pub const SERVER_CERT: &str = "server.pem";
-pub const SERVER_KEY: &str = "server-key.pem";
-pub const CLIENT_CERT: &str = "client.pem";
-pub const CLIENT_KEY: &str = "client-key.pem";
+/// The folder and the files' names, shared with the client (`common::tls`).
+pub use common::tls::{CA, CLIENT_CERT, CLIENT_KEY, DIR, SERVER_CERT, SERVER_KEY};
 
 /// The names the server's certificate is valid for: every way a client on this machine can
 /// name it (`--host localhost`, `127.0.0.1`, `::1`). A client connecting with any other name

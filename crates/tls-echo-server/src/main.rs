@@ -26,9 +26,8 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
+use common::tls::{load_certs, load_key};
 use common::{Failure, HostPort, Shutdown};
-use rustls::pki_types::pem::{self, PemObject};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{AlertDescription, RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 
@@ -133,7 +132,7 @@ fn serve(args: &Args) -> Result<(), Failure> {
     // Python: context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     //         context.load_cert_chain("certs/server.pem", "certs/server-key.pem")
     let cert_chain = load_certs(&args.cert, "the server's certificate")?;
-    let key = load_key(&args.key)?;
+    let key = load_key(&args.key, "the server's private key")?;
 
     // Step 4 — decide which clients may finish a handshake
     // With --client-ca, only those with a certificate that CA signed (mutual TLS); without
@@ -439,65 +438,6 @@ fn left_because(error: &io::Error) -> String {
         return " without a TLS close_notify".into();
     }
     format!(": {}", common::describe(error))
-}
-
-/// Reads the certificates in a PEM file (Python reads them inside `load_cert_chain`).
-fn load_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, Failure> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|error| cannot_read(path, what, error))?;
-    if certs.is_empty() {
-        return Err(cannot_read(path, what, pem::Error::NoItemsFound));
-    }
-    Ok(certs)
-}
-
-/// Reads the private key in a PEM file.
-fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, Failure> {
-    PrivateKeyDer::from_pem_file(path)
-        .map_err(|error| cannot_read(path, "the server's private key", error))
-}
-
-/// A certificate or key file that cannot be used. A missing file in `certs/` most likely
-/// means the certificates were never made: the hint is the command that makes them.
-fn cannot_read(path: &Path, what: &str, error: pem::Error) -> Failure {
-    let why = match &error {
-        pem::Error::Io(error) => common::describe(error),
-        pem::Error::NoItemsFound => "no PEM block of that kind in it".into(),
-        other => format!("not a PEM file ({other})"),
-    };
-    let missing =
-        matches!(&error, pem::Error::Io(error) if error.kind() == io::ErrorKind::NotFound);
-    let made_by_us = path
-        .file_name()
-        .and_then(|name| name.to_str())
-        .is_some_and(|name| {
-            [
-                certs::CA,
-                certs::SERVER_CERT,
-                certs::SERVER_KEY,
-                certs::CLIENT_CERT,
-                certs::CLIENT_KEY,
-            ]
-            .contains(&name)
-        });
-    let hint = if missing && made_by_us {
-        let dir = path.parent().unwrap_or(Path::new(""));
-        let dir = match dir.to_str() {
-            Some("" | certs::DIR) => String::new(),
-            _ => format!(" {}", dir.display()),
-        };
-        format!("make the certificates first: cargo run -p tls-echo-server -- --make-certs{dir}")
-    } else if missing {
-        "check the file name".into()
-    } else {
-        "give a PEM file as --make-certs writes them".into()
-    };
-    Failure::custom(
-        format!("cannot read {what} {}: {why}", path.display()),
-        Some(hint),
-        TLS_FAILED,
-    )
 }
 
 /// A PEM file that was read but cannot be used: not a CA, a key that is not the
