@@ -2,8 +2,8 @@
 //! 5.2 adds flood control, `--rate` lines a second for each member.
 //!
 //! Three members join and take names (alice, bob, carol). To learn what a member got before
-//! some point, another member says a marker line: a member's lines arrive in the order the
-//! room queued them, so whatever was sent to bob before alice's marker arrives before it.
+//! some point, another member says a marker line: alice's thread writes her lines to bob in
+//! the order she sent them, so whatever she sent bob before her marker arrives before it.
 //! No waiting for something that should not come.
 //!
 //! For 5.2, alice floods the room with numbered lines in one write, and bob notes when each
@@ -66,10 +66,10 @@ pub const FLOOD_CONTROL: &[Check] = &[
 ];
 
 /// Where 5.1's work goes, for hints.
-const MSG_HINT: &str = "at the TODO in `obey`, match `(\"/msg\", rest)`, split `rest` into the \
-    name and the text (`split_once(' ')`), and give both to a new room method: like `say`, but \
-    delivering with `|other| other == to_id`, the id of the member with that name \
-    (`Members::id_of`)";
+const MSG_HINT: &str = "at the TODO in `obey`, match `Some(Command::Unknown(\"/msg\"))`, split \
+    the rest of `line` into the name and the text (`split_once(' ')`), and give both to a new \
+    room method: like `say`, but delivering to `To::Only(to_id)`, the id of the member with \
+    that name (look it up in `by_id`, under the room's lock)";
 
 /// A member of the room, as the checker plays it.
 struct Member {
@@ -173,7 +173,7 @@ impl Member {
         .map_err(|problem| {
             problem.hint(
                 "when nobody has the name, deliver an error line starting with `! ` to the \
-                 sender only (`other == id`)",
+                 sender only (`To::Only(id)`)",
             )
         })?;
         Ok(error)
@@ -256,7 +256,7 @@ fn expect_nothing_of(
         ))
         .got(format!("the lines {}", show_lines(&before)))
         .hint(
-            "deliver a private line to one member only (`|other| other == to_id`), not with \
+            "deliver a private line to one member only (`To::Only(to_id)`), not with \
              `say`, which sends to everybody but the sender",
         );
     Err(server.explain(problem))
@@ -302,8 +302,8 @@ fn unknown_name(program: &Path) -> Result<(), Problem> {
             .expected("a line such as `! nobody here is called zoe`, to alice")
             .got(show(error.as_bytes()))
             .hint(
-                "look the name up under the room's lock (`Members::id_of`); when nobody has \
-                 it, deliver an error line starting with `! ` to the sender (`other == id`)",
+                "look the name up in `by_id`, under the room's lock; when nobody has it, \
+                 deliver an error line starting with `! ` to the sender (`To::Only(id)`)",
             );
         return Err(server.explain(problem));
     }
@@ -347,7 +347,7 @@ fn renamed_member(program: &Path) -> Result<(), Problem> {
         .sent(b"/msg bob hello again\n")
         .expected("a line such as `! nobody here is called bob`, to alice: bob is bobby now")
         .got(show(error.as_bytes()))
-        .hint("find the member by its name now (`Members::id_of`), not by one remembered earlier");
+        .hint("find the member by its name now (in `by_id`), not by one remembered earlier");
     Err(server.explain(problem))
 }
 
@@ -432,10 +432,10 @@ const STALLED: Duration = Duration::from_secs(1);
 const HELD_BACK_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Where 5.2's work goes, for hints.
-const PACE_HINT: &str = "at the TODO in `read_lines`, before a line goes to the room, take a \
-    token from this member's bucket; when it has none, `thread::sleep` until one has come in. \
-    The bucket holds up to `rate` tokens and gains `rate` a second (`Instant` says how much \
-    time has passed)";
+const PACE_HINT: &str = "at the TODO in `read_lines`, before the member's thread takes in its \
+    next line, take a token from this member's bucket; when it has none, say the batch, then \
+    `thread::sleep` until one has come in. The bucket holds up to `rate` tokens and gains \
+    `rate` a second (`Instant` says how much time has passed)";
 
 /// Starts the server with `--rate RATE`, on a port the system picks, and finds its address.
 fn start_paced(program: &Path, rate: u32) -> Result<(Program, SocketAddr), Problem> {
@@ -542,7 +542,7 @@ impl Flood {
                 .got(show(line.as_bytes()))
                 .hint(
                     "a line that waits for its token must still come, and in its turn: wait \
-                     in the reader thread, before the line goes to the room; never drop it",
+                     in the member's own thread, before the line goes to the room; never drop it",
                 );
                 return Err(server.explain(problem));
             }
@@ -640,7 +640,7 @@ fn only_the_flooder_waits(program: &Path) -> Result<(), Problem> {
     let carol_sent = Instant::now();
     carol.say(CAROL_SAYS)?;
     let carol_hint = "carol's line must reach bob while alice waits: pace each member in its \
-        own reader thread, with a bucket of its own, and never sleep while holding the room's \
+        own thread, with a bucket of its own, and never sleep while holding the room's \
         lock";
     flood
         .follow(&mut server, &mut bob, |flood| {
@@ -684,7 +684,7 @@ fn only_the_flooder_waits(program: &Path) -> Result<(), Problem> {
                 seconds(carol_took)
             ))
             .hint(
-                "the waiting belongs to the flooder alone: sleep in its own reader thread, with \
+                "the waiting belongs to the flooder alone: sleep in its own thread, with \
                  a bucket of its own (not one for the whole room), and never while holding the \
                  room's lock, which every member needs to speak",
             )
@@ -768,7 +768,7 @@ fn flooder_is_held_back(program: &Path) -> Result<(), Problem> {
         "by alice: {} of short lines, as fast as the server takes them, with --rate {RATE}",
         megabytes(total)
     );
-    let hint = "sleep in the member's reader thread itself, between two reads, so that its \
+    let hint = "sleep in the member's own thread, between two reads, so that its \
         unread lines stay in the kernel's socket buffers: once those are full, TCP stops the \
         flooder's writes. Lines taken in and kept in a queue of the server's own would use \
         its memory without limit";

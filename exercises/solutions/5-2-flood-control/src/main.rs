@@ -1,46 +1,29 @@
 //! Exercise 5.2 — flood control in the chat room (lesson 5): a reference solution.
 //!
 //! The starter is `exercises/starters/5-2-flood-control`; new here are `Pace`, a token bucket
-//! at the end of this file, and one call to it in `read_lines`, the member's reader thread,
-//! before each line goes to the room. Check it as the students' programs are checked:
+//! at the end of this file, and one use of it in `read_lines`, the member's thread, before it
+//! takes in each line. Check it as the students' programs are checked:
 //!
 //!     scripts/exercise.sh check 5.2 --solution
 
 use std::collections::BTreeMap;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown as Close, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use common::chat::{self, Command, Refused, RoomOptions};
 use common::{Failure, HostPort, MessageReader, Received, Shutdown};
 
 /// Lesson 5's port, so that `cargo run -p chat-client` talks to this server.
-const DEFAULT_PORT: u16 = 9003;
-
-/// Tutorial 004's greeting ("welcome to the chat room!").
-const WELCOME: &str = "欢迎来到聊天室!";
-
-/// The longest line a member may send, in bytes: a chat line is short, and a limit keeps one
-/// member from making the server hold an endless line in memory.
-const MAX_LINE: usize = 4 * 1024;
-
-/// The longest name, in characters: names show in front of every line.
-const MAX_NAME_CHARS: usize = 24;
-
-/// Lines that may wait for one member. A member whose queue is full does not read what the
-/// room sends, and is cut off, so that it never holds up the others.
-const QUEUE_LINES: usize = 1024;
+const DEFAULT_PORT: u16 = common::ports::CHAT;
 
 /// A pause before accepting again after `accept()` failed, so a lasting failure (no file
 /// descriptors left) does not spin the loop thousands of times a second.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
-
-/// One line for one or many members, `\n` included, shared rather than copied.
-type Line = Arc<str>;
 
 /// Lines a member may send per second unless `--rate` says otherwise: more than anyone types,
 /// far fewer than a script can send.
@@ -52,6 +35,9 @@ const RATE: u32 = 20;
 struct Args {
     #[command(flatten)]
     listen: HostPort<DEFAULT_PORT>,
+
+    #[command(flatten)]
+    room: RoomOptions,
 
     /// Lines a member may send per second, on average; a member who has been quiet may send
     /// up to as many lines at once
@@ -66,15 +52,19 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: &Args) -> Result<(), Failure> {
-    // Create the socket, bind it and listen (Python: socket(), bind(), listen()).
+    // Create a socket, bind it and listen (Python: socket(), bind(), listen())
     let addrs = args.listen.resolve()?;
     let listener =
         TcpListener::bind(&addrs[..]).map_err(|error| Failure::bind(&error, &args.listen))?;
-    println!("listening on {}", listener.local_addr()?);
-    let shutdown = Shutdown::on_ctrl_c(&listener)?;
 
-    let room = Arc::new(Room::default());
+    // Let Ctrl-C stop the server (it wakes the accept() below)
+    let shutdown = Shutdown::on_ctrl_c(&listener)?;
+    println!("listening on {}", listener.local_addr()?);
+    let _logger = common::Logger::start(); // log lines never make a member's thread wait
+
+    let room = Arc::new(Room::new(&args.room));
     loop {
+        // Wait for a client (Python: accept()), and let it in unless the room is full
         let (stream, peer) = match listener.accept() {
             Ok(connection) => connection,
             Err(error) => {
@@ -86,129 +76,114 @@ fn serve(args: &Args) -> Result<(), Failure> {
         if shutdown.requested() {
             break; // that "client" was Ctrl-C waking us up
         }
-        println!("connected from {peer}");
-        let stream = Arc::new(stream);
-        let (id, outbox) = room.join(Arc::clone(&stream), peer);
+        let connection = Arc::new(Connection::new(stream));
+        let id = match room.join(Arc::clone(&connection), peer) {
+            Ok(id) => id,
+            Err(refused) => {
+                let why = refused.why(room.max_clients);
+                common::log!("refused {peer}: {why}");
+                // One short line on a new connection: it cannot make this thread wait.
+                let _ = (&connection.stream).write_all(chat::problem(&why).as_bytes());
+                continue;
+            }
+        };
+        common::log!("connected from {peer}");
 
-        // Two threads per member: a writer that empties its queue, a reader that takes its
-        // lines in. Each owns what it uses: clones of the `Arc`s, and of `shutdown`.
-        let writer_stream = Arc::clone(&stream);
-        let reader_room = Arc::clone(&room);
-        let reader_shutdown = shutdown.clone();
+        // Give the member a thread of its own (Python: threading.Thread)
+        let its_room = Arc::clone(&room);
+        let options = args.room.clone();
         let rate = args.rate;
         let started = thread::Builder::new()
-            .name(format!("writer {peer}"))
-            .spawn(move || write_lines(&writer_stream, outbox))
-            .and_then(|_| {
-                thread::Builder::new()
-                    .name(format!("reader {peer}"))
-                    .spawn(move || read_lines(&stream, id, &reader_room, &reader_shutdown, rate))
-            });
+            .name(format!("client {peer}"))
+            .spawn(move || read_lines(&connection, id, &its_room, &options, rate));
         if let Err(error) = started {
             eprintln!(
-                "cannot start threads for {peer}: {}",
+                "cannot start a thread for {peer}: {}",
                 common::describe(&error)
             );
             room.leave(id);
         }
     }
-    println!("server stopped");
+    common::log!("server stopped");
     Ok(())
 }
 
-/// The reader thread: takes in the member's lines until it leaves. `rate` is `--rate`: how
-/// many lines a second this member may send.
-fn read_lines(stream: &Arc<TcpStream>, id: u64, room: &Room, shutdown: &Shutdown, rate: u32) {
-    let ending = (|| -> io::Result<()> {
-        let _watched = shutdown.watch(stream); // Ctrl-C ends the read below
-        let stream: &TcpStream = stream; // `MessageReader` reads a `&TcpStream`, not the `Arc`
-        let mut lines = MessageReader::new(stream, MAX_LINE);
-        let mut line = Vec::new();
-        let mut pace = Pace::new(rate);
-        loop {
-            // Flood control: each line takes a token first, and when there is none this
-            // thread sleeps. It does not read meanwhile, so the member's next lines wait in
-            // the kernel's socket buffers, and once those are full, its own writes wait: TCP
-            // holds the flooder back. The other members have threads of their own, and the
-            // room's lock is not held here, so they go on talking.
-            match lines.next_message(&mut line)? {
-                Received::Line | Received::Paused => {
-                    pace.wait_for_token();
-                    obey(room, id, &String::from_utf8_lossy(&line));
-                }
-                Received::TooLong => {
-                    // A line too long costs a token too: it cost the server a read.
-                    pace.wait_for_token();
-                    room.tell(
-                        id,
-                        &format!("! that line was longer than {MAX_LINE} bytes; nobody got it"),
-                    );
-                }
-                Received::End => return Ok(()),
-            }
+/// The member's thread: takes in its lines until it leaves. Lines that came in one read (a
+/// paste, a script) go to the room as one batch: one write per member, not one per line.
+/// `rate` is `--rate`: how many lines a second this member may send.
+fn read_lines(connection: &Connection, id: u64, room: &Room, options: &RoomOptions, rate: u32) {
+    room.announce_arrival(id);
+    let max_line = options.max_line as usize;
+    let mut lines = MessageReader::with_pause(&connection.stream, max_line, options.pause);
+    let mut line = Vec::new();
+    let mut batch = Vec::new();
+    let mut pace = Pace::new(rate);
+    let why = loop {
+        // Flood control: each line takes a token before this thread reads it. Without one,
+        // the lines that had theirs go to the room first, then this thread sleeps. It does not
+        // read meanwhile, so the member's next lines wait in the kernel's socket buffers, and
+        // once those are full its own writes wait: TCP holds the flooder back. The others have
+        // threads of their own, and the room's lock is not held here: they go on talking.
+        if !pace.take_token() {
+            room.say(id, &mut batch, false);
+            pace.wait_for_token();
         }
-    })();
+        let paused = match lines.next_message(&mut line) {
+            Ok(Received::Line) => false,
+            // A message without `\n` (the tutorial's client sends those): its sender gets it
+            // back too, as the tutorial's server did.
+            Ok(Received::Paused) => true,
+            Ok(Received::TooLong) => {
+                room.say(id, &mut batch, false); // what came before it first
+                room.answer(id, &chat::too_long(max_line));
+                continue;
+            }
+            Ok(Received::End) => break None,
+            Err(error) => break Some(common::describe(&error)),
+        };
+        let text = chat::printable(&line);
+        if text.starts_with('/') {
+            room.say(id, &mut batch, false); // what came before the command first
+            obey(room, id, &text);
+        } else if !text.is_empty() {
+            batch.push(text);
+        }
+        if paused || !lines.has_line() {
+            room.say(id, &mut batch, paused);
+        }
+    };
+    room.say(id, &mut batch, false);
     if let Some(name) = room.leave(id) {
-        match ending {
-            Ok(()) => println!("client {name} left"),
-            Err(error) => println!("client {name} left: {}", common::describe(&error)),
+        match why {
+            None => common::log!("client {name} left"),
+            Some(why) => common::log!("client {name} left: {why}"),
         }
     }
-    // Wakes the writer if it is blocked on a member that stopped reading.
-    let _ = stream.shutdown(Close::Both);
+    let _ = connection.stream.shutdown(Close::Both);
 }
 
-/// The writer thread: sends the member's queued lines, in order, as fast as it reads them.
-/// Ends when the room lets go of the queue (the member left or was cut off).
-fn write_lines(stream: &TcpStream, outbox: Receiver<Line>) {
-    let mut out = BufWriter::new(stream);
-    let sent = (|| -> io::Result<()> {
-        while let Ok(line) = outbox.recv() {
-            out.write_all(line.as_bytes())?;
-            // Lines that queued up meanwhile go out in the same write.
-            while let Ok(line) = outbox.try_recv() {
-                out.write_all(line.as_bytes())?;
-            }
-            out.flush()?;
-        }
-        Ok(())
-    })();
-    if sent.is_err() {
-        let _ = stream.shutdown(Close::Both);
-    }
-}
-
-/// Acts on one line from member `id`: a command, or something to say to the room.
+/// Acts on `line`, a command (a line that starts with `/`) from member `id`.
 fn obey(room: &Room, id: u64, line: &str) {
-    // Control characters (other than tab) could move another member's cursor or clear their
-    // screen: they are shown as `�`, like bytes that are not UTF-8.
-    let line: String = line
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect();
-    match line.split_once(' ').unwrap_or((&line, "")) {
-        ("", "") => {} // an empty line: nothing to say
-        ("/nick", name) => room.rename(id, name.trim()),
-        ("/who", _) => room.who(id),
-        (command, _) if command.starts_with('/') => room.tell(
-            id,
-            &format!("! unknown command {command}; try /nick NAME or /who"),
-        ),
-        _ => room.say(id, &line),
+    match Command::parse(line) {
+        Some(Command::Nick(name)) => room.rename(id, name),
+        Some(Command::Who) => room.who(id),
+        Some(Command::Unknown(command)) => room.answer(id, &chat::unknown_command(command)),
+        None => {} // not a command: `read_lines` never sends those here
     }
 }
 
-/// The chat room: who is here. Every thread shares it, behind one lock that is only ever held
-/// for work in memory: lines are put in queues, never written to a socket under the lock.
-#[derive(Default)]
+/// The chat room: who is here. Every member's thread shares it. Its lock is only ever held
+/// for work in memory; the writing to members happens after it is let go (`deliver`).
 struct Room {
     members: Mutex<Members>,
+    /// The first line every member gets (`--welcome`).
+    welcome: String,
+    /// Members at most (`--max-clients`); the next client is refused.
+    max_clients: usize,
+    /// How long a write to one member may wait for it to take anything (`--stuck-after`).
+    stuck_after: Duration,
+    /// No log line for each line said (`--quiet`).
+    quiet: bool,
 }
 
 /// What the lock guards.
@@ -222,142 +197,198 @@ struct Members {
 /// One member, as the room sees it.
 struct Member {
     name: String,
-    /// The sending end of the member's queue; its writer thread holds the other end.
-    outbox: SyncSender<Line>,
-    /// The connection, so the room can cut off a member that does not keep up.
-    stream: Arc<TcpStream>,
+    connection: Arc<Connection>,
+}
+
+/// A member's connection, shared by its own thread (which reads) and by every thread that
+/// writes a line to it.
+struct Connection {
+    stream: TcpStream,
+    /// Taken for each write, so that two lines written by two threads at once never mix.
+    writing: Mutex<()>,
+}
+
+impl Connection {
+    fn new(stream: TcpStream) -> Connection {
+        Connection {
+            stream,
+            writing: Mutex::new(()),
+        }
+    }
+
+    /// Writes `lines` whole (Python: sendall()), after any other thread's lines. Fails with
+    /// `TimedOut` (or `WouldBlock`) if the member took nothing for the write time-out.
+    fn send(&self, lines: &[u8]) -> io::Result<()> {
+        let _one_at_a_time = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        (&self.stream).write_all(lines)
+    }
 }
 
 impl Room {
+    fn new(options: &RoomOptions) -> Room {
+        Room {
+            members: Mutex::new(Members::default()),
+            welcome: options.welcome.clone(),
+            max_clients: options.max_clients as usize,
+            stuck_after: options.stuck_after,
+            quiet: options.quiet,
+        }
+    }
+
     /// The lock. Every change under it is one insert or remove, so a thread that panicked
     /// while holding it cannot have left it half done: a poisoned lock is still usable.
     fn lock(&self) -> MutexGuard<'_, Members> {
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Lets a new member in, named after its address. Returns its id and its queue.
-    fn join(&self, stream: Arc<TcpStream>, peer: SocketAddr) -> (u64, Receiver<Line>) {
+    /// Lets a new member in, named after its address, unless the room is full; returns its
+    /// id. The greeting is written under the lock, so it comes before anybody's lines: the
+    /// connection is new, and two short lines cannot make the write wait.
+    fn join(&self, connection: Arc<Connection>, peer: SocketAddr) -> Result<u64, Refused> {
         let mut members = self.lock();
+        if members.by_id.len() >= self.max_clients {
+            return Err(Refused::Full);
+        }
         let id = members.next_id;
         members.next_id += 1;
         let name = peer.to_string();
-        let (outbox, queue) = mpsc::sync_channel(QUEUE_LINES);
-        // A new queue has room for these two lines.
-        let _ = outbox.try_send(line(WELCOME));
-        let _ = outbox.try_send(line(&format!(
-            "* you are {name}; /nick NAME changes your name, /who lists who is here"
-        )));
-        members.by_id.insert(
-            id,
-            Member {
-                name: name.clone(),
-                outbox,
-                stream,
-            },
-        );
-        members.deliver(|other| other != id, &format!("* {name} joined"));
-        (id, queue)
+        let _ = connection.stream.set_write_timeout(Some(self.stuck_after));
+        let _ = connection.send(chat::greeting(&self.welcome, &name).as_bytes());
+        members.by_id.insert(id, Member { name, connection });
+        Ok(id)
     }
 
-    /// Sends what member `id` said to everybody else, as `NAME: text`.
-    fn say(&self, id: u64, text: &str) {
-        let mut members = self.lock();
-        let Some(name) = members.name_of(id) else {
+    /// Tells the members who came before `id` that it is here. Called by the member's own
+    /// thread: the accept loop must never wait for a slow member.
+    fn announce_arrival(&self, id: u64) {
+        let Some(name) = self.name(id) else { return };
+        self.deliver(To::Before(id), &chat::joined(&name));
+    }
+
+    /// Sends the lines member `id` said (`batch`, emptied here) to everybody else as
+    /// `NAME: text`, and to the sender too if `echo`.
+    fn say(&self, id: u64, batch: &mut Vec<String>, echo: bool) {
+        if batch.is_empty() {
+            return;
+        }
+        let Some(name) = self.name(id) else {
+            batch.clear(); // cut off meanwhile: nobody hears it
             return;
         };
-        println!("received from {name}: {}", common::preview(text.as_bytes()));
-        members.deliver(|other| other != id, &format!("{name}: {text}"));
+        let mut lines = String::new();
+        for text in batch.drain(..) {
+            if !self.quiet {
+                common::log!("received from {name}: {}", common::preview(text.as_bytes()));
+            }
+            lines.push_str(&chat::said(&name, &text));
+        }
+        let to = if echo { To::Everyone } else { To::AllBut(id) };
+        self.deliver(to, &lines);
     }
 
     /// `/nick NAME`: member `id` takes a new name, if it is a good one and nobody has it.
     fn rename(&self, id: u64, new_name: &str) {
         let mut members = self.lock();
-        let good = !new_name.is_empty()
-            && new_name.chars().count() <= MAX_NAME_CHARS
-            && new_name
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
-        let problem = if !good {
-            format!("! a name has 1 to {MAX_NAME_CHARS} letters, digits, _ - or .")
-        } else if members.id_of(new_name).is_some() {
-            format!("! the name {new_name} is taken")
-        } else {
-            let Some(member) = members.by_id.get_mut(&id) else {
-                return;
-            };
-            let old_name = std::mem::replace(&mut member.name, new_name.to_string());
-            println!("{old_name} is now {new_name}");
-            members.deliver(
-                |other| other != id,
-                &format!("* {old_name} is now {new_name}"),
-            );
-            members.deliver(|other| other == id, &format!("* you are now {new_name}"));
+        let others = members
+            .by_id
+            .iter()
+            .filter(|&(&other, _)| other != id)
+            .map(|(_, member)| member.name.as_str());
+        if let Err(problem) = chat::check_rename(new_name, others) {
+            drop(members);
+            self.answer(id, &chat::problem(&problem));
             return;
+        }
+        let Some(member) = members.by_id.get_mut(&id) else {
+            return; // cut off meanwhile
         };
-        members.deliver(|other| other == id, &problem);
+        let old_name = std::mem::replace(&mut member.name, new_name.to_string());
+        drop(members);
+        common::log!("{old_name} is now {new_name}");
+        self.deliver(To::AllBut(id), &chat::renamed(&old_name, new_name));
+        self.answer(id, &chat::you_are_now(new_name));
     }
 
     /// `/who`: tells member `id` who is here, in the order they came.
     fn who(&self, id: u64) {
-        let mut members = self.lock();
-        let names: Vec<&str> = members.by_id.values().map(|m| m.name.as_str()).collect();
-        let answer = format!("* in the room ({}): {}", names.len(), names.join(", "));
-        members.deliver(|other| other == id, &answer);
+        let answer = chat::who(self.lock().by_id.values().map(|m| m.name.as_str()));
+        self.answer(id, &answer);
     }
 
-    /// Sends `text` to member `id` only: answers to commands, and errors.
-    fn tell(&self, id: u64, text: &str) {
-        self.lock().deliver(|other| other == id, text);
+    /// Sends `line` to member `id` only: answers to commands, and errors.
+    fn answer(&self, id: u64, line: &str) {
+        self.deliver(To::Only(id), line);
     }
 
     /// Member `id` left. Returns its name, unless the room had cut it off already.
     fn leave(&self, id: u64) -> Option<String> {
-        let mut members = self.lock();
-        let member = members.by_id.remove(&id)?;
-        members.deliver(|_| true, &format!("* {} left", member.name));
+        let member = self.lock().by_id.remove(&id)?;
+        self.deliver(To::Everyone, &chat::left(&member.name));
         Some(member.name)
     }
-}
 
-impl Members {
     /// The name of member `id`, if it is still here.
-    fn name_of(&self, id: u64) -> Option<String> {
-        self.by_id.get(&id).map(|member| member.name.clone())
+    fn name(&self, id: u64) -> Option<String> {
+        Some(self.lock().by_id.get(&id)?.name.clone())
     }
 
-    /// The id of the member called `name`, if there is one.
-    fn id_of(&self, name: &str) -> Option<u64> {
-        self.by_id
+    /// Writes `lines` to the members `to` names. Who they are is read under the lock; the
+    /// writing happens after it is let go, one write per member, so a member that is slow to
+    /// take its lines holds up this thread only, never the room.
+    fn deliver(&self, to: To, lines: &str) {
+        let recipients: Vec<(u64, Arc<Connection>)> = self
+            .lock()
+            .by_id
             .iter()
-            .find(|(_, member)| member.name == name)
-            .map(|(&id, _)| id)
+            .filter(|&(&id, _)| to.includes(id))
+            .map(|(&id, member)| (id, Arc::clone(&member.connection)))
+            .collect();
+        for (id, connection) in recipients {
+            match connection.send(lines.as_bytes()) {
+                Ok(()) => {}
+                // Cut off whoever takes nothing for `--stuck-after`
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) =>
+                {
+                    self.cut_off(id, &connection);
+                }
+                // Any other error: the member is gone, and its own thread sees it too.
+                Err(_) => {}
+            }
+        }
     }
 
-    /// Queues `text` for every member whose id `to` accepts. `try_send` never waits: a member
-    /// whose queue is full cannot keep up, and is cut off (lesson 5 also tells the room).
-    fn deliver(&mut self, to: impl Fn(u64) -> bool, text: &str) {
-        let text = line(text);
-        let mut too_slow = Vec::new();
-        for (&id, member) in &self.by_id {
-            if to(id) {
-                if let Err(TrySendError::Full(_)) = member.outbox.try_send(Arc::clone(&text)) {
-                    too_slow.push(id);
-                }
-            }
-        }
-        // After the loop, not during it: never remove from the map being walked through.
-        for id in too_slow {
-            if let Some(member) = self.by_id.remove(&id) {
-                println!("client {} cut off: too slow", member.name);
-                let _ = member.stream.shutdown(Close::Both);
-            }
-        }
+    /// Member `id` took nothing for `--stuck-after`: it leaves the room, its connection is
+    /// shut down (which also ends its thread's read), and everybody hears of it.
+    fn cut_off(&self, id: u64, connection: &Connection) {
+        let Some(member) = self.lock().by_id.remove(&id) else {
+            return; // another thread cut it off first, or it left
+        };
+        let _ = connection.stream.shutdown(Close::Both);
+        common::log!("client {} cut off: it stopped reading", member.name);
+        self.deliver(To::Everyone, &chat::cut_off(&member.name));
     }
 }
 
-/// `text` as a line to send.
-fn line(text: &str) -> Line {
-    format!("{text}\n").into()
+/// Who gets a line.
+#[derive(Clone, Copy)]
+enum To {
+    Everyone,
+    AllBut(u64),
+    Only(u64),
+    /// The members who joined before this one: ids grow in the order of joining.
+    Before(u64),
+}
+
+impl To {
+    fn includes(self, id: u64) -> bool {
+        match self {
+            To::Everyone => true,
+            To::AllBut(sender) => id != sender,
+            To::Only(one) => id == one,
+            To::Before(newcomer) => id < newcomer,
+        }
+    }
 }
 
 /// One member's pace: a token bucket. The bucket holds at most `rate` tokens and fills up at
@@ -385,21 +416,30 @@ impl Pace {
         }
     }
 
+    /// Adds what the time since the last look has earned, but never more than the bucket
+    /// holds: a long silence is worth one burst, not an hour of flooding.
+    fn refill(&mut self) {
+        let now = Instant::now();
+        let earned = now.duration_since(self.updated).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + earned).min(self.rate);
+        self.updated = now;
+    }
+
+    /// Takes the token for one line if there is one now; `false` if the line must wait.
+    fn take_token(&mut self) -> bool {
+        self.refill();
+        if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+
     /// Takes the token for one line, after sleeping until there is one.
     fn wait_for_token(&mut self) {
-        loop {
-            // What the time since the last look has earned, but never more than the bucket
-            // holds: a long silence is worth one burst, not an hour of flooding.
-            let now = Instant::now();
-            let earned = now.duration_since(self.updated).as_secs_f64() * self.rate;
-            self.tokens = (self.tokens + earned).min(self.rate);
-            self.updated = now;
-            if self.tokens >= 1.0 {
-                self.tokens -= 1.0;
-                return;
-            }
+        while !self.take_token() {
             // Sleep for the part of a token that is missing, then look again: a sleep can
-            // last longer than asked, and the loop counts the real time, so the pace stays
+            // last longer than asked, and `refill` counts the real time, so the pace stays
             // right on average (`Instant` never goes back, unlike the wall clock).
             thread::sleep(Duration::from_secs_f64((1.0 - self.tokens) / self.rate));
         }
